@@ -1,0 +1,16 @@
+// Copyright 2026 the @concurrent/futures authors. MIT license.
+// Symbols through which executors and `wait` reach into a Future without
+// widening its public surface.
+
+/**
+ * Installs the function that `cancel({ force: true })` calls on a running
+ * future; it returns `true` when it stopped the task (and then the future is
+ * marked cancelled).
+ */
+export const kForceCancel: unique symbol = Symbol("forceCancel");
+/** Registers a removable completion listener (used by `wait`/`asCompleted`). */
+export const kAddWaiter: unique symbol = Symbol("addWaiter");
+/** Removes a listener added with {@linkcode kAddWaiter}. */
+export const kRemoveWaiter: unique symbol = Symbol("removeWaiter");
+/** Whether a finished future failed, read synchronously. */
+export const kFailed: unique symbol = Symbol("failed");

@@ -1,0 +1,468 @@
+// Copyright 2026 the @concurrent/futures authors. MIT license.
+// This module is browser compatible.
+
+import { CancelledError, InvalidStateError, TimeoutError } from "./errors.ts";
+import {
+  kAddWaiter,
+  kFailed,
+  kForceCancel,
+  kRemoveWaiter,
+} from "./_internal.ts";
+import {
+  validateOptions,
+  validateSignal,
+  validateTimeout,
+} from "./_validate.ts";
+
+/** The states of a {@linkcode Future}. */
+export type FutureState = "pending" | "running" | "cancelled" | "finished";
+
+/** Options for {@linkcode Future.result} and {@linkcode Future.exception}. */
+export interface ResultOptions {
+  /**
+   * Milliseconds to wait before rejecting with `TimeoutError`. The future
+   * itself is not cancelled by a timeout. Default: wait forever.
+   */
+  timeout?: number;
+  /** Stops waiting (rejects with the signal's reason) when aborted. */
+  signal?: AbortSignal;
+}
+
+/** Options for {@linkcode Future.cancel}. */
+export interface CancelOptions {
+  /**
+   * Also stop a task that is already running, where the executor can (a
+   * worker task: its worker is terminated and replaced). Default `false`.
+   */
+  force?: boolean;
+}
+
+/**
+ * The eventual outcome of a unit of work, as `concurrent.futures.Future` in
+ * Python: a small state machine (`pending` → `running` → `finished`, or
+ * `cancelled`) that settles exactly once. It is also a `PromiseLike`, so
+ * `await future` gives the value or throws the error.
+ *
+ * Executors create futures; a producer of your own may create one with
+ * `new Future()` and complete it with {@linkcode Future.setResult} or
+ * {@linkcode Future.setException}.
+ *
+ * @typeParam T The type of the value.
+ *
+ * @example Usage
+ * ```ts
+ * import { Future } from "@concurrent/futures";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const future = new Future<number>();
+ * setTimeout(() => future.setResult(42), 1);
+ * assertEquals(await future, 42);
+ * assertEquals(future.state, "finished");
+ * ```
+ */
+export class Future<T> implements PromiseLike<T> {
+  #state: FutureState = "pending";
+  #value: T | undefined;
+  #error: unknown;
+  #failed = false;
+  #callbacks: ((f: Future<T>) => void)[] = [];
+  #waiters: Set<(f: Future<T>) => void> | undefined;
+  #promise: Promise<T> | undefined;
+  #resolve: ((value: T) => void) | undefined;
+  #reject: ((reason: unknown) => void) | undefined;
+  #forceCancel: (() => boolean) | undefined;
+
+  /**
+   * The current state.
+   *
+   * @returns `"pending"`, `"running"`, `"cancelled"` or `"finished"`.
+   *
+   * @example Usage
+   * ```ts
+   * import { Future } from "@concurrent/futures";
+   * import { assertEquals } from "@std/assert";
+   *
+   * assertEquals(new Future().state, "pending");
+   * ```
+   */
+  get state(): FutureState {
+    return this.#state;
+  }
+
+  /**
+   * Attempts to cancel the work. A pending future becomes cancelled; a
+   * running or finished one is left alone, unless `force` is given and the
+   * executor can stop the running task.
+   *
+   * @param options `force: true` also stops a running worker task.
+   * @returns `true` when the future is (now) cancelled, `false` otherwise.
+   *
+   * @example Usage
+   * ```ts
+   * import { Future } from "@concurrent/futures";
+   * import { assert } from "@std/assert";
+   *
+   * const future = new Future<number>();
+   * assert(future.cancel());
+   * assert(future.cancelled());
+   * ```
+   */
+  cancel(options?: CancelOptions): boolean {
+    const { force = false } = validateOptions(options);
+    if (this.#state === "cancelled") return true;
+    if (this.#state === "finished") return false;
+    if (this.#state === "running") {
+      if (!force || this.#forceCancel === undefined) return false;
+      const stop = this.#forceCancel;
+      this.#forceCancel = undefined;
+      // The executor may have completed the future while stopping it.
+      const stopped = stop();
+      const now = this.#state as FutureState;
+      if (!stopped || now !== "running") return now === "cancelled";
+    }
+    this.#state = "cancelled";
+    this.#complete();
+    return true;
+  }
+
+  /**
+   * Whether the future was cancelled.
+   *
+   * @returns `true` when cancelled.
+   *
+   * @example Usage
+   * ```ts
+   * import { Future } from "@concurrent/futures";
+   * import { assertFalse } from "@std/assert";
+   *
+   * assertFalse(new Future().cancelled());
+   * ```
+   */
+  cancelled(): boolean {
+    return this.#state === "cancelled";
+  }
+
+  /**
+   * Whether the work is running now.
+   *
+   * @returns `true` when running.
+   *
+   * @example Usage
+   * ```ts
+   * import { Future } from "@concurrent/futures";
+   * import { assert } from "@std/assert";
+   *
+   * const future = new Future();
+   * future.setRunningOrNotifyCancel();
+   * assert(future.running());
+   * ```
+   */
+  running(): boolean {
+    return this.#state === "running";
+  }
+
+  /**
+   * Whether the future is done: finished (with a value or an error) or
+   * cancelled.
+   *
+   * @returns `true` when done.
+   *
+   * @example Usage
+   * ```ts
+   * import { Future } from "@concurrent/futures";
+   * import { assert } from "@std/assert";
+   *
+   * const future = new Future<string>();
+   * future.setResult("ok");
+   * assert(future.done());
+   * ```
+   */
+  done(): boolean {
+    return this.#state === "cancelled" || this.#state === "finished";
+  }
+
+  /**
+   * Waits for the value.
+   *
+   * @param options `timeout` in ms and an abort `signal` for the wait.
+   * @returns The value.
+   * @throws {CancelledError} The future was cancelled.
+   * @throws {TimeoutError} The timeout elapsed first (the future goes on).
+   * @throws {unknown} The task's own error, or the signal's reason.
+   *
+   * @example Usage
+   * ```ts
+   * import { Future } from "@concurrent/futures";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const future = new Future<number>();
+   * future.setResult(7);
+   * assertEquals(await future.result({ timeout: 100 }), 7);
+   * ```
+   */
+  async result(options?: ResultOptions): Promise<T> {
+    await this.#waitDone(options);
+    return this.#outcome();
+  }
+
+  /**
+   * Waits for the future and gives its error, or `undefined` when it
+   * succeeded.
+   *
+   * @param options `timeout` in ms and an abort `signal` for the wait.
+   * @returns The error the work failed with, or `undefined`.
+   * @throws {CancelledError} The future was cancelled.
+   * @throws {TimeoutError} The timeout elapsed first.
+   *
+   * @example Usage
+   * ```ts
+   * import { Future } from "@concurrent/futures";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const future = new Future<number>();
+   * future.setException(new Error("boom"));
+   * assertEquals((await future.exception() as Error).message, "boom");
+   * ```
+   */
+  async exception(options?: ResultOptions): Promise<unknown> {
+    await this.#waitDone(options);
+    if (this.#state === "cancelled") throw new CancelledError();
+    return this.#failed ? this.#error : undefined;
+  }
+
+  /**
+   * Adds a callback that runs once the future is done (finished or
+   * cancelled), in the order added; synchronously, at once, when it is done
+   * already. A callback that throws is reported and does not stop the others.
+   *
+   * @param fn The callback; it receives this future.
+   *
+   * @example Usage
+   * ```ts
+   * import { Future } from "@concurrent/futures";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const seen: string[] = [];
+   * const future = new Future<number>();
+   * future.addDoneCallback((f) => seen.push(f.state));
+   * future.setResult(1);
+   * assertEquals(seen, ["finished"]);
+   * ```
+   */
+  addDoneCallback(fn: (future: Future<T>) => void): void {
+    if (typeof fn !== "function") {
+      throw new TypeError("'fn' must be a function");
+    }
+    if (this.done()) {
+      runCallback(fn, this);
+    } else {
+      this.#callbacks.push(fn);
+    }
+  }
+
+  /**
+   * Attaches callbacks for the outcome, as `Promise.prototype.then`: this is
+   * what makes `await future` work.
+   *
+   * @typeParam R1 The type the fulfilment handler returns.
+   * @typeParam R2 The type the rejection handler returns.
+   * @param onfulfilled Called with the value.
+   * @param onrejected Called with the error (`CancelledError` if cancelled).
+   * @returns A promise of what the handler returns.
+   *
+   * @example Usage
+   * ```ts
+   * import { Future } from "@concurrent/futures";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const future = new Future<number>();
+   * future.setResult(2);
+   * assertEquals(await future.then((n) => n * 2), 4);
+   * ```
+   */
+  then<R1 = T, R2 = never>(
+    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.#asPromise().then(onfulfilled, onrejected);
+  }
+
+  /**
+   * Marks the future as running, as an executor does just before it starts
+   * the work; or, when the future was cancelled meanwhile, says so.
+   *
+   * @returns `false` when the future was cancelled (do not run the work),
+   * `true` when it is now running.
+   * @throws {InvalidStateError} The future is running or finished already.
+   *
+   * @example Usage
+   * ```ts
+   * import { Future } from "@concurrent/futures";
+   * import { assert } from "@std/assert";
+   *
+   * const future = new Future();
+   * assert(future.setRunningOrNotifyCancel());
+   * ```
+   */
+  setRunningOrNotifyCancel(): boolean {
+    if (this.#state === "cancelled") return false;
+    if (this.#state === "pending") {
+      this.#state = "running";
+      return true;
+    }
+    throw new InvalidStateError(`Future in unexpected state: ${this.#state}`);
+  }
+
+  /**
+   * Completes the future with a value and runs its done callbacks.
+   *
+   * @param value The value.
+   * @throws {InvalidStateError} The future is done already.
+   *
+   * @example Usage
+   * ```ts
+   * import { Future } from "@concurrent/futures";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const future = new Future<number>();
+   * future.setResult(3);
+   * assertEquals(await future, 3);
+   * ```
+   */
+  setResult(value: T): void {
+    if (this.done()) {
+      throw new InvalidStateError(`Future is already ${this.#state}`);
+    }
+    this.#value = value;
+    this.#state = "finished";
+    this.#complete();
+  }
+
+  /**
+   * Completes the future with an error and runs its done callbacks.
+   *
+   * @param error The error (any value).
+   * @throws {InvalidStateError} The future is done already.
+   *
+   * @example Usage
+   * ```ts
+   * import { Future } from "@concurrent/futures";
+   * import { assertRejects } from "@std/assert";
+   *
+   * const future = new Future<number>();
+   * future.setException(new RangeError("too big"));
+   * await assertRejects(() => future.result(), RangeError, "too big");
+   * ```
+   */
+  setException(error: unknown): void {
+    if (this.done()) {
+      throw new InvalidStateError(`Future is already ${this.#state}`);
+    }
+    this.#error = error;
+    this.#failed = true;
+    this.#state = "finished";
+    this.#complete();
+  }
+
+  /** Installs the executor's way to stop this future's running task. */
+  [kForceCancel](stop: (() => boolean) | undefined): void {
+    this.#forceCancel = stop;
+  }
+
+  /** Whether the future finished with an error. */
+  [kFailed](): boolean {
+    return this.#failed;
+  }
+
+  /** Adds a removable completion listener; returns false if already done. */
+  [kAddWaiter](fn: (f: Future<T>) => void): boolean {
+    if (this.done()) return false;
+    (this.#waiters ??= new Set()).add(fn);
+    return true;
+  }
+
+  /** Removes a listener added with `kAddWaiter`. */
+  [kRemoveWaiter](fn: (f: Future<T>) => void): void {
+    this.#waiters?.delete(fn);
+  }
+
+  #outcome(): T {
+    if (this.#state === "cancelled") throw new CancelledError();
+    if (this.#failed) throw this.#error;
+    return this.#value as T;
+  }
+
+  #asPromise(): Promise<T> {
+    if (this.#promise === undefined) {
+      if (this.done()) {
+        try {
+          this.#promise = Promise.resolve(this.#outcome());
+        } catch (error) {
+          this.#promise = Promise.reject(error);
+        }
+      } else {
+        const { promise, resolve, reject } = Promise.withResolvers<T>();
+        this.#promise = promise;
+        this.#resolve = resolve;
+        this.#reject = reject;
+      }
+    }
+    return this.#promise;
+  }
+
+  #complete(): void {
+    this.#forceCancel = undefined;
+    if (this.#resolve !== undefined) {
+      if (this.#state === "cancelled") this.#reject!(new CancelledError());
+      else if (this.#failed) this.#reject!(this.#error);
+      else this.#resolve(this.#value as T);
+      this.#resolve = this.#reject = undefined;
+    }
+    const waiters = this.#waiters;
+    this.#waiters = undefined;
+    if (waiters !== undefined) {
+      for (const fn of waiters) {
+        runCallback(fn, this);
+      }
+    }
+    const callbacks = this.#callbacks;
+    this.#callbacks = [];
+    for (const fn of callbacks) runCallback(fn, this);
+  }
+
+  #waitDone(options: ResultOptions | undefined): Promise<void> | void {
+    const opts = validateOptions(options);
+    const timeout = validateTimeout(opts.timeout);
+    const signal = validateSignal(opts.signal);
+    if (this.done()) return;
+    signal?.throwIfAborted();
+    if (timeout === 0) throw new TimeoutError();
+    return new Promise<void>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const onAbort = () => finish(signal!.reason, true);
+      const onDone = () => finish(undefined, false);
+      const finish = (reason: unknown, failed: boolean) => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        this[kRemoveWaiter](onDone);
+        if (failed) reject(reason);
+        else resolve();
+      };
+      this[kAddWaiter](onDone);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      if (timeout !== undefined) {
+        timer = setTimeout(() => finish(new TimeoutError(), true), timeout);
+      }
+    });
+  }
+}
+
+function runCallback<T>(fn: (f: Future<T>) => void, future: Future<T>): void {
+  try {
+    fn(future);
+  } catch (error) {
+    // Never let one callback's failure stop the others or the producer; a
+    // global `reportError` would end the process in Deno.
+    console.error("Exception in Future done callback:", error);
+  }
+}
