@@ -1,0 +1,184 @@
+// Copyright 2026 the @concurrent/futures authors. MIT license.
+// The demo: `deno task demo`. CPU-bound work on Web Workers, then parallel
+// file I/O through the POSIX AIO facade, with timings.
+
+import {
+  type AioCb,
+  aioOpen,
+  aioReturn,
+  asCompleted,
+  AsyncExecutor,
+  CancelledError,
+  lioListio,
+  tasks,
+  TimeoutError,
+  WorkerPoolExecutor,
+} from "../mod.ts";
+
+const primes = tasks<typeof import("./primes.ts")>(
+  import.meta.resolve("./primes.ts"),
+);
+const cores = navigator.hardwareConcurrency;
+const LIMIT = 3_000_000;
+const SLICES = 24;
+
+function ranges(): [number, number][] {
+  const step = Math.ceil(LIMIT / SLICES);
+  return Array.from({ length: SLICES }, (_, i) => [i * step, (i + 1) * step]);
+}
+
+async function countOn(workers: number): Promise<[number, number]> {
+  await using pool = new WorkerPoolExecutor({ maxWorkers: workers });
+  // Warm the workers so that the timing is the work, not the spawn.
+  await Promise.all(
+    Array.from(
+      { length: workers },
+      () => pool.submit(primes.countPrimes, 0, 1),
+    ),
+  );
+  const start = performance.now();
+  const futures = ranges().map(([a, b]) =>
+    pool.submit(primes.countPrimes, a, b)
+  );
+  let total = 0;
+  for await (const future of asCompleted(futures)) total += await future;
+  return [total, performance.now() - start];
+}
+
+function ms(n: number): string {
+  return `${n.toFixed(0)} ms`;
+}
+
+console.log(
+  `# @concurrent/futures demo (${cores} cores, Deno ${Deno.version.deno})\n`,
+);
+
+console.log(
+  `## 1. CPU-bound: primes below ${LIMIT.toLocaleString()} in ${SLICES} tasks`,
+);
+const [one, t1] = await countOn(1);
+console.log(`   1 worker : ${one} primes in ${ms(t1)}`);
+const [all, tn] = await countOn(cores);
+console.log(`   ${cores} workers: ${all} primes in ${ms(tn)}`);
+console.log(`   speedup  : ${(t1 / tn).toFixed(2)}x on ${cores} cores\n`);
+
+console.log("## 2. map() with chunks, in input order, with a progress line");
+{
+  await using pool = new WorkerPoolExecutor({ maxWorkers: cores });
+  const starts = Array.from({ length: 200 }, (_, i) => i * 5_000);
+  let done = 0;
+  let sum = 0;
+  for await (
+    const count of pool.map(
+      (a: number) => {
+        let c = 0;
+        for (let n = Math.max(2, a); n < a + 5_000; n++) {
+          let p = true;
+          for (let d = 2; d * d <= n; d++) if (n % d === 0) (p = false, d = n);
+          if (p) c++;
+        }
+        return c;
+      },
+      starts,
+      { chunksize: 10 },
+    )
+  ) {
+    sum += count;
+    done++;
+    if (done % 20 === 0 || done === starts.length) {
+      const bar = "#".repeat(done / 10).padEnd(20, ".");
+      await Deno.stdout.write(
+        new TextEncoder().encode(`\r   [${bar}] ${done}/${starts.length}`),
+      );
+    }
+  }
+  console.log(`\n   ${sum} primes below ${(200 * 5_000).toLocaleString()}\n`);
+}
+
+console.log("## 3. Cancelling and timing out");
+{
+  await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+  const busy = pool.submit(primes.sleep, 200);
+  const queued = pool.submit(primes.sleep, 10);
+  console.log(
+    `   queued task cancelled: ${queued.cancel()} (state ${queued.state})`,
+  );
+  try {
+    await queued;
+  } catch (error) {
+    console.log(`   awaiting it throws ${(error as Error).name}`);
+    if (!(error instanceof CancelledError)) throw error;
+  }
+  const slow = pool.run(primes.sleep, [10_000], { timeout: 100 });
+  try {
+    await slow;
+  } catch (error) {
+    console.log(
+      `   a 10 s task with timeout 100 ms: ${
+        (error as Error).name
+      } (worker replaced)`,
+    );
+    if (!(error instanceof TimeoutError)) throw error;
+  }
+  console.log(`   the first task still finished: slept ${await busy} ms\n`);
+}
+
+console.log("## 4. POSIX AIO: 64 parallel 64 KiB writes and reads on one file");
+{
+  const path = await Deno.makeTempFile({ prefix: "aio_demo_" });
+  try {
+    const block = 64 * 1024;
+    await using file = await aioOpen(path, { read: true, write: true });
+    const writes: AioCb[] = Array.from({ length: 64 }, (_, i) => ({
+      file,
+      offset: i * block,
+      buffer: new Uint8Array(block).fill(i),
+      opcode: "write",
+    }));
+    let start = performance.now();
+    await lioListio("wait", writes);
+    const wrote = writes.reduce((n, cb) => n + aioReturn(cb), 0);
+    console.log(
+      `   wrote ${wrote / 1024} KiB with lioListio in ${
+        ms(performance.now() - start)
+      }`,
+    );
+    const reads: AioCb[] = writes.map((w) => ({
+      file,
+      offset: w.offset,
+      buffer: new Uint8Array(block),
+      opcode: "read",
+    }));
+    start = performance.now();
+    await lioListio("wait", reads);
+    const intact = reads.every((cb, i) =>
+      aioReturn(cb) === block && cb.buffer.every((b) => b === i)
+    );
+    console.log(
+      `   read it back in ${ms(performance.now() - start)}: ${
+        intact ? "intact" : "CORRUPT"
+      }`,
+    );
+  } finally {
+    await Deno.remove(path);
+  }
+}
+
+console.log("\n## 5. I/O-bound work on the event loop: AsyncExecutor");
+{
+  await using executor = new AsyncExecutor({ maxConcurrency: 8 });
+  const start = performance.now();
+  const futures = Array.from(
+    { length: 32 },
+    (_, i) =>
+      executor.submit(() =>
+        new Promise<number>((r) => setTimeout(() => r(i), 50))
+      ),
+  );
+  const results = await Promise.all(futures);
+  console.log(
+    `   32 waits of 50 ms, 8 at a time: ${results.length} results in ${
+      ms(performance.now() - start)
+    } (serial: 1600 ms)`,
+  );
+}
