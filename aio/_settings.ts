@@ -1,0 +1,16 @@
+// Copyright 2026 the @concurrent/futures authors. MIT license.
+// The process-wide settings of aioInit, read by aioOpen and the queue.
+
+import type { Backend } from "./_backend.ts";
+import { denoBackend } from "./_deno_backend.ts";
+
+/** The settings in force; only `aioInit` changes them. */
+export const settings: {
+  queueDepth: number;
+  maxRequests: number;
+  backend: Backend;
+} = {
+  queueDepth: 16,
+  maxRequests: 1024,
+  backend: denoBackend,
+};

@@ -1,0 +1,151 @@
+// Copyright 2026 the @concurrent/futures authors. MIT license.
+
+import { FileState } from "./_file_state.ts";
+import { closeFile } from "./_queue.ts";
+import { settings } from "./_settings.ts";
+
+let createFile: (state: FileState) => AioFile;
+let stateOfFile: (file: AioFile) => FileState;
+
+/**
+ * A file opened for asynchronous I/O with {@linkcode aioOpen}: the
+ * `aio_fildes` of an {@linkcode AioCb}. Requests on one file may run in
+ * parallel, each at its own offset. An open `AioFile` does not keep the
+ * process alive.
+ *
+ * @example Usage
+ * ```ts
+ * import { aioOpen, aioWrite, aioSuspend, aioReturn } from "@concurrent/futures";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const path = await Deno.makeTempFile();
+ * const file = await aioOpen(path, { write: true });
+ * const cb = { file, offset: 0, buffer: new TextEncoder().encode("hi") };
+ * aioWrite(cb);
+ * await aioSuspend([cb]);
+ * assertEquals(aioReturn(cb), 2);
+ * await file.close();
+ * assertEquals(await Deno.readTextFile(path), "hi");
+ * await Deno.remove(path);
+ * ```
+ */
+export class AioFile implements AsyncDisposable {
+  #state: FileState;
+
+  private constructor(state: FileState) {
+    this.#state = state;
+  }
+
+  static {
+    createFile = (state) => new AioFile(state);
+    stateOfFile = (file) => file.#state;
+  }
+
+  /**
+   * The backend that moves this file's bytes.
+   *
+   * @returns `"deno"` or `"io_uring"`.
+   *
+   * @example Usage
+   * ```ts
+   * import { aioOpen } from "@concurrent/futures";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const path = await Deno.makeTempFile();
+   * await using file = await aioOpen(path);
+   * assertEquals(file.backend, "deno");
+   * await Deno.remove(path);
+   * ```
+   */
+  get backend(): "deno" | "io_uring" {
+    return this.#state.backendName;
+  }
+
+  /**
+   * Closes the file: its queued requests end with `ECANCELED`, and the
+   * promise resolves once the requests in flight have ended; nothing is read
+   * or written after that. Calling it again returns the same promise.
+   *
+   * @returns A promise that resolves once the file is closed.
+   *
+   * @example Usage
+   * ```ts
+   * import { aioOpen } from "@concurrent/futures";
+   *
+   * const path = await Deno.makeTempFile();
+   * const file = await aioOpen(path);
+   * await file.close();
+   * await Deno.remove(path);
+   * ```
+   */
+  close(): Promise<void> {
+    return closeFile(this.#state);
+  }
+
+  /**
+   * Closes the file, for `await using`.
+   *
+   * @returns A promise that resolves once the file is closed.
+   *
+   * @example Usage
+   * ```ts
+   * import { aioOpen } from "@concurrent/futures";
+   *
+   * const path = await Deno.makeTempFile();
+   * {
+   *   await using _file = await aioOpen(path);
+   * }
+   * await Deno.remove(path);
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/** The queue's state of an `AioFile`, or `undefined` for anything else. */
+export function fileState(file: unknown): FileState | undefined {
+  return file instanceof AioFile ? stateOfFile(file) : undefined;
+}
+
+/**
+ * Opens a file for asynchronous I/O with the backend selected by
+ * `aioInit` (by default Deno's async file APIs). `options` are those of
+ * `Deno.open` (default `{ read: true }`); `create`, `createNew`, `truncate`
+ * and `mode` take effect once, here, however many handles the backend opens
+ * behind the file.
+ *
+ * @param path The file.
+ * @param options How to open it, as for `Deno.open`.
+ * @returns The open file.
+ * @throws {Deno.errors.NotFound} As `Deno.open` throws, e.g. when the file
+ * does not exist.
+ *
+ * @example Usage
+ * ```ts
+ * import { aioOpen, aioRead, aioReturn, lioListio } from "@concurrent/futures";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, "0123456789");
+ * await using file = await aioOpen(path);
+ * const cbs = [0, 5].map((offset) => ({
+ *   file, offset, buffer: new Uint8Array(5), opcode: "read" as const,
+ * }));
+ * await lioListio("wait", cbs);
+ * assertEquals(cbs.map((cb) => aioReturn(cb)), [5, 5]);
+ * await Deno.remove(path);
+ * ```
+ */
+export async function aioOpen(
+  path: string | URL,
+  options?: Deno.OpenOptions,
+): Promise<AioFile> {
+  const { backend, queueDepth } = settings;
+  const opened = await backend.open(
+    path,
+    options ?? { read: true },
+    queueDepth,
+  );
+  return createFile(new FileState(opened, backend.name, queueDepth, options));
+}
