@@ -1,0 +1,435 @@
+// Copyright 2026 the @concurrent/futures authors. MIT license.
+// The "io_uring" backend: every file opened through it shares one ring per
+// isolate (one wait on Deno's blocking pool at most, none when idle). Files
+// are opened and closed by the ring too (IORING_OP_OPENAT / CLOSE), so no
+// system call blocks the JS thread and every error arrives as a negative
+// errno.
+//
+// Memory safety: the kernel writes to the address given at submit time, and
+// a user's buffer can be detached (transferred) or shrunk (resizable
+// ArrayBuffer) while a request is in flight. So the kernel only ever sees
+// staging buffers this module owns, kept reachable by the completion callback
+// until the completion arrives; a read is copied out when it completes, a
+// write is copied in when it starts. A cancelled or failed read copies
+// nothing, and a file's close resolves only after each of its requests has
+// completed, so nothing is written into a user buffer after that.
+//
+// Permissions: the ring opens files itself, so Deno's read/write checks would
+// not run; they are applied here the way Deno.open applies them. That is a
+// courtesy, not a boundary: `--allow-ffi`, which this backend needs, lets any
+// code do anything, as `-A` does.
+
+// Full specifier: a user importing mod.ts by URL does not get our deno.json.
+// deno-lint-ignore no-import-prefix
+import { fromFileUrl } from "jsr:@std/path@^1.1.6/from-file-url";
+import type {
+  Backend,
+  BackendFile,
+  BackendOp,
+  Completion,
+} from "./_backend.ts";
+import {
+  addressOf,
+  AT_FDCWD,
+  cString,
+  errnoName,
+  IORING_FSYNC_DATASYNC,
+  IORING_OP_CLOSE,
+  IORING_OP_FSYNC,
+  IORING_OP_OPENAT,
+  IORING_OP_READ,
+  IORING_OP_WRITE,
+  O_APPEND,
+  O_CLOEXEC,
+  O_CREAT,
+  O_EXCL,
+  O_RDONLY,
+  O_RDWR,
+  O_TRUNC,
+  O_WRONLY,
+  openLibc,
+  readSmallFile,
+  strerror,
+} from "./_libc.ts";
+import { Ring, type RingRequest, SyscallError } from "./_uring.ts";
+import { AioError } from "./aio_error.ts";
+
+// The kernel moves at most this much in one read or write (MAX_RW_COUNT);
+// a longer request is a short one, as with pread(2).
+const MAX_RW = 0x7ffff000;
+const RING_ENTRIES = 256;
+
+// ---------------------------------------------------------------------------
+// The shared ring: created by the first open, closed (its wait ended) when the
+// last file has closed.
+
+let shared: { ring: Ring; users: number } | undefined;
+
+function acquireRing(): Ring {
+  shared ??= { ring: new Ring(RING_ENTRIES), users: 0 };
+  shared.users++;
+  return shared.ring;
+}
+
+async function releaseRing(ring: Ring): Promise<void> {
+  if (shared?.ring !== ring || --shared.users > 0) return;
+  shared = undefined;
+  await ring.close();
+}
+
+/** Runs one request on the ring; `keep` stays reachable until it ends. */
+function run(
+  ring: Ring,
+  request: RingRequest,
+  keep?: unknown,
+): Promise<number> {
+  return new Promise((resolve) =>
+    ring.submit(request, (res) => {
+      void keep;
+      resolve(res);
+    })
+  );
+}
+
+// ---------------------------------------------------------------------------
+// Staging buffers, recycled by size class (powers of two from 4 KiB).
+
+interface Staging {
+  readonly bytes: Uint8Array<ArrayBuffer>;
+  readonly addr: number;
+}
+
+const MIN_STAGING = 4096;
+const MAX_POOLED_STAGING = 1 << 20;
+const MAX_POOLED_BYTES = 32 << 20;
+const stagingPool = new Map<number, Staging[]>();
+let pooledBytes = 0;
+
+function takeStaging(n: number): Staging {
+  const size = n <= MIN_STAGING ? MIN_STAGING : 2 ** Math.ceil(Math.log2(n));
+  if (size <= MAX_POOLED_STAGING) {
+    const staging = stagingPool.get(size)?.pop();
+    if (staging !== undefined) {
+      pooledBytes -= size;
+      return staging;
+    }
+    const bytes = new Uint8Array(size);
+    return { bytes, addr: addressOf(bytes) };
+  }
+  const bytes = new Uint8Array(n);
+  return { bytes, addr: addressOf(bytes) };
+}
+
+function giveStaging(staging: Staging): void {
+  const size = staging.bytes.byteLength;
+  if (size > MAX_POOLED_STAGING || pooledBytes + size > MAX_POOLED_BYTES) {
+    return;
+  }
+  let list = stagingPool.get(size);
+  if (list === undefined) stagingPool.set(size, list = []);
+  list.push(staging);
+  pooledBytes += size;
+}
+
+// ---------------------------------------------------------------------------
+// Files.
+
+class UringFile implements BackendFile {
+  readonly #ring: Ring;
+  readonly #fd: number;
+  readonly #inFlight = new Set<number>();
+  #closing = false;
+  #closed: Promise<void> | undefined;
+  #drained: (() => void) | undefined;
+
+  constructor(ring: Ring, fd: number) {
+    this.#ring = ring;
+    this.#fd = fd;
+  }
+
+  start(op: BackendOp, done: Completion): void {
+    if (this.#closing) {
+      queueMicrotask(() => done(-1, "EBADF"));
+      return;
+    }
+    let opcode: number;
+    let opFlags = 0;
+    let len = 0;
+    let staging: Staging | undefined;
+    switch (op.opcode) {
+      case "read":
+      case "write":
+        opcode = op.opcode === "read" ? IORING_OP_READ : IORING_OP_WRITE;
+        len = Math.min(op.buffer.byteLength, MAX_RW);
+        if (len > 0) {
+          staging = takeStaging(len);
+          if (opcode === IORING_OP_WRITE) {
+            staging.bytes.set(op.buffer.subarray(0, len));
+          }
+        }
+        break;
+      case "fsync":
+      case "fdatasync":
+        opcode = IORING_OP_FSYNC;
+        if (op.opcode === "fdatasync") opFlags = IORING_FSYNC_DATASYNC;
+        break;
+      default:
+        queueMicrotask(() => done(-1, "EINVAL"));
+        return;
+    }
+    const token = this.#ring.submit({
+      opcode,
+      fd: this.#fd,
+      offset: opcode === IORING_OP_FSYNC ? 0 : op.offset,
+      addr: staging?.addr ?? 0,
+      len,
+      opFlags,
+    }, (res) => this.#finish(token, op, staging, res, done));
+    this.#inFlight.add(token);
+  }
+
+  #finish(
+    token: number,
+    op: BackendOp,
+    staging: Staging | undefined,
+    res: number,
+    done: Completion,
+  ): void {
+    this.#inFlight.delete(token);
+    let error: string | undefined;
+    if (res < 0) {
+      error = errnoName(-res);
+    } else if (res > 0 && op.opcode === "read") {
+      // The user's buffer may have been detached or shrunk meanwhile.
+      if (op.buffer.byteLength < res) error = "EFAULT";
+      else op.buffer.set(staging!.bytes.subarray(0, res));
+    }
+    if (staging !== undefined) giveStaging(staging);
+    if (this.#closing && this.#inFlight.size === 0) this.#drained?.();
+    if (error === undefined) done(res);
+    else done(-1, error);
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  async #close(): Promise<void> {
+    this.#closing = true;
+    if (this.#inFlight.size > 0) {
+      const drained = new Promise<void>((resolve) => this.#drained = resolve);
+      for (const token of this.#inFlight) this.#ring.cancel(token);
+      await drained;
+    }
+    await run(this.#ring, {
+      opcode: IORING_OP_CLOSE,
+      fd: this.#fd,
+      offset: 0,
+      addr: 0,
+      len: 0,
+      opFlags: 0,
+    });
+    await releaseRing(this.#ring);
+  }
+}
+
+// Deno.open's own checks of the options, with its messages.
+function openFlags(options: Deno.OpenOptions): number {
+  const { read, write, append, truncate, create, createNew } = options;
+  if (!read && !write && !append && !truncate && !create && !createNew) {
+    throw new Error("'options' requires at least one option to be true");
+  }
+  if (truncate && !write) {
+    throw new Error("'truncate' option requires 'write' to be true");
+  }
+  if ((create || createNew) && !(write || append)) {
+    throw new Error(
+      "'create' or 'createNew' options require 'write' or 'append' to be true",
+    );
+  }
+  const writes = write || append;
+  let flags = O_CLOEXEC |
+    (read && writes ? O_RDWR : writes ? O_WRONLY : O_RDONLY);
+  if (append) flags |= O_APPEND;
+  if (createNew) flags |= O_CREAT | O_EXCL;
+  else {
+    if (create) flags |= O_CREAT;
+    if (truncate) flags |= O_TRUNC;
+  }
+  return flags;
+}
+
+// The ring bypasses Deno's permission checks; apply them as Deno.open does.
+function checkPermission(name: "read" | "write", path: string): void {
+  const descriptor = { name, path } as const;
+  let { state } = Deno.permissions.querySync(descriptor);
+  if (state === "prompt") {
+    state = Deno.permissions.requestSync(descriptor).state;
+  }
+  if (state !== "granted") {
+    throw new Deno.errors.NotCapable(
+      `Requires ${name} access to "${path}", run again with the --allow-${name} flag`,
+    );
+  }
+}
+
+// Deno's error classes for the errno values open(2) gives.
+const OPEN_ERRORS: Record<string, new (message: string) => Error> = {
+  ENOENT: Deno.errors.NotFound,
+  EACCES: Deno.errors.PermissionDenied,
+  EPERM: Deno.errors.PermissionDenied,
+  EEXIST: Deno.errors.AlreadyExists,
+  EISDIR: Deno.errors.IsADirectory,
+  ENOTDIR: Deno.errors.NotADirectory,
+  ELOOP: Deno.errors.FilesystemLoop,
+  EBUSY: Deno.errors.Busy,
+  EINTR: Deno.errors.Interrupted,
+  ETIMEDOUT: Deno.errors.TimedOut,
+};
+
+function openError(errno: number, path: string): Error {
+  const code = errnoName(errno);
+  const ErrorClass = OPEN_ERRORS[code] ?? Error;
+  const error = new ErrorClass(
+    `${strerror(errno)} (os error ${errno}): open '${path}'`,
+  );
+  Object.defineProperty(error, "code", { value: code, enumerable: true });
+  return error;
+}
+
+async function open(
+  path: string | URL,
+  options: Deno.OpenOptions,
+): Promise<BackendFile> {
+  const file = path instanceof URL ? fromFileUrl(path) : String(path);
+  const flags = openFlags(options);
+  if (options.read) checkPermission("read", file);
+  if (options.write || options.append) checkPermission("write", file);
+  const ring = acquireRing();
+  let fd: number;
+  try {
+    const cpath = cString(file);
+    fd = await run(ring, {
+      opcode: IORING_OP_OPENAT,
+      fd: AT_FDCWD,
+      offset: 0,
+      addr: addressOf(cpath),
+      len: (options.mode ?? 0o666) & 0o7777,
+      opFlags: flags,
+    }, cpath);
+  } catch (error) {
+    await releaseRing(ring);
+    throw error;
+  }
+  if (fd < 0) {
+    await releaseRing(ring);
+    throw openError(-fd, file);
+  }
+  return new UringFile(ring, fd);
+}
+
+// ---------------------------------------------------------------------------
+// Availability.
+
+let kernelVerdict: string | null | undefined;
+
+/**
+ * Why the io_uring backend cannot run in this process, or `undefined` when it
+ * can. Never prompts for a permission.
+ */
+export function uringUnavailable(): string | undefined {
+  if (Deno.build.os !== "linux") {
+    return `io_uring is a Linux interface; this is ${Deno.build.os}`;
+  }
+  if (Deno.build.arch !== "x86_64" && Deno.build.arch !== "aarch64") {
+    return `the io_uring backend supports x86-64 and arm64; this is ${Deno.build.arch}`;
+  }
+  let ffi: Deno.PermissionState = "denied";
+  try {
+    ffi = Deno.permissions.querySync({ name: "ffi" }).state;
+  } catch {
+    // Treated as not granted.
+  }
+  if (ffi !== "granted") {
+    return "it is driven through Deno FFI, which needs --allow-ffi " +
+      "(and --allow-ffi lifts Deno's sandbox as -A does)";
+  }
+  kernelVerdict ??= probeKernel() ?? null;
+  return kernelVerdict ?? undefined;
+}
+
+function probeKernel(): string | undefined {
+  try {
+    openLibc();
+  } catch (error) {
+    return `libc could not be loaded: ${(error as Error).message}`;
+  }
+  let ring: Ring;
+  try {
+    ring = new Ring(2);
+  } catch (error) {
+    if (!(error instanceof SyscallError)) throw error;
+    return setupRefusal(error);
+  }
+  try {
+    const missing = ring.unsupported();
+    if (missing === undefined) {
+      return "the kernel cannot list its io_uring opcodes " +
+        "(IORING_REGISTER_PROBE): Linux 5.6 or later is needed";
+    }
+    if (missing.length > 0) {
+      return `the kernel's io_uring lacks ${missing.join(", ")} ` +
+        "(Linux 5.6 or later is needed)";
+    }
+    return undefined;
+  } finally {
+    void ring.close();
+  }
+}
+
+function setupRefusal(error: SyscallError): string {
+  const why = `io_uring_setup failed: ${error.message}`;
+  switch (errnoName(error.errno)) {
+    case "ENOSYS":
+      return `${why}; the kernel is built without io_uring, or a sandbox ` +
+        "such as gVisor does not provide it";
+    case "EPERM":
+    case "EACCES": {
+      const disabled = readSmallFile("/proc/sys/kernel/io_uring_disabled")
+        ?.trim();
+      if (disabled === "2") {
+        return `${why}; kernel.io_uring_disabled = 2 turns io_uring off`;
+      }
+      if (disabled === "1") {
+        return `${why}; kernel.io_uring_disabled = 1 allows io_uring only ` +
+          "to privileged processes and members of kernel.io_uring_group";
+      }
+      return `${why}; a seccomp profile (such as Docker's default) blocks ` +
+        "io_uring";
+    }
+    case "ENOMEM":
+      return `${why}; the locked-memory limit (ulimit -l) is too low for the ` +
+        "ring";
+    default:
+      return why;
+  }
+}
+
+/**
+ * The io_uring backend, or `AioError` `ENOSYS` saying why it cannot run.
+ *
+ * @throws {AioError} `ENOSYS` when io_uring cannot run here.
+ */
+export function uringBackend(): Backend {
+  const reason = uringUnavailable();
+  if (reason !== undefined) {
+    throw new AioError("ENOSYS", `io_uring backend unavailable: ${reason}`);
+  }
+  return backend;
+}
+
+const backend: Backend = {
+  name: "io_uring",
+  open: (path, options) => open(path, options),
+};
