@@ -14,3 +14,9 @@ export const kAddWaiter: unique symbol = Symbol("addWaiter");
 export const kRemoveWaiter: unique symbol = Symbol("removeWaiter");
 /** Whether a finished future failed, read synchronously. */
 export const kFailed: unique symbol = Symbol("failed");
+/**
+ * The outcome of a done future, read synchronously: `{ ok: true, value }`,
+ * `{ ok: false, error }` (a cancelled future gives a `CancelledError`), or
+ * `undefined` while it is not done.
+ */
+export const kOutcome: unique symbol = Symbol("outcome");

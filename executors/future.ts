@@ -6,6 +6,7 @@ import {
   kAddWaiter,
   kFailed,
   kForceCancel,
+  kOutcome,
   kRemoveWaiter,
 } from "./_internal.ts";
 import {
@@ -372,6 +373,20 @@ export class Future<T> implements PromiseLike<T> {
   /** Whether the future finished with an error. */
   [kFailed](): boolean {
     return this.#failed;
+  }
+
+  /** The outcome, read synchronously; `undefined` while not done. */
+  [kOutcome]():
+    | { ok: true; value: T }
+    | { ok: false; error: unknown }
+    | undefined {
+    if (this.#state === "cancelled") {
+      return { ok: false, error: new CancelledError() };
+    }
+    if (this.#state !== "finished") return undefined;
+    return this.#failed
+      ? { ok: false, error: this.#error }
+      : { ok: true, value: this.#value as T };
   }
 
   /** Adds a removable completion listener; returns false if already done. */
