@@ -4,6 +4,7 @@ import type { Backend } from "./_backend.ts";
 import { denoBackend } from "./_deno_backend.ts";
 import { dispatch } from "./_queue.ts";
 import { settings } from "./_settings.ts";
+import { uringBackend } from "./_uring_backend.ts";
 import { AioError } from "./aio_error.ts";
 
 /** The backends {@linkcode aioInit} can select. */
@@ -34,11 +35,6 @@ export interface AioSettings {
   maxRequests: number;
   /** The backend of files opened from now on. */
   backend: "deno" | "io_uring";
-}
-
-// Until the io_uring backend lands, it cannot run anywhere.
-function uringBackend(): Backend {
-  throw new AioError("ENOSYS", "io_uring backend not available");
 }
 
 /** The one place a backend name becomes a backend. */
