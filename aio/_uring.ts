@@ -12,6 +12,10 @@
 // past the WAKE completion while the wait is out: a wait that has not yet
 // entered the kernel would otherwise find nothing to return for and sleep
 // forever; left in the ring, the WAKE completion makes it return at once.
+// For the same reason the JS thread leaves the last pending completion to the
+// wait: the ring goes idle only once the wait has returned, so the caller
+// never sees its last request end while the wait is still out (a test would
+// end with the wait pending), and the WAKE is rarely needed.
 
 import {
   CQE,
@@ -281,7 +285,10 @@ export class Ring {
     );
     if (queued >= 0) {
       this.#backlog.splice(queued, 1);
-      queueMicrotask(() => this.#complete(slot, gen, -ECANCELED));
+      queueMicrotask(() => {
+        this.#complete(slot, gen, -ECANCELED);
+        this.#rearm();
+      });
       return;
     }
     this.#queue(INTERNAL, 0, IORING_OP_ASYNC_CANCEL, -1, 0, token, 0, 0);
@@ -416,9 +423,10 @@ export class Ring {
       else if (lo !== INTERNAL) failed.push([lo, this.#sqes[w + 9]]);
     }
     Atomics.store(this.#u32, this.#sqTail, this.#tail);
-    for (const [lo, hi] of failed.reverse()) {
-      queueMicrotask(() => this.#complete(lo, hi, -e));
-    }
+    queueMicrotask(() => {
+      for (const [lo, hi] of failed.reverse()) this.#complete(lo, hi, -e);
+      this.#rearm();
+    });
   }
 
   // Reads the CQ on this thread. Stops at a WAKE completion while the wait is
@@ -436,6 +444,11 @@ export class Ring {
         if (this.#waiting !== null) break;
         this.#wakeInFlight = false;
       } else if (lo !== INTERNAL) {
+        // The last pending completion is left for the wait to return on, so
+        // the ring only goes idle once the wait has ended.
+        if (this.#waiting !== null && this.#pending === done.length / 3 + 1) {
+          break;
+        }
         done.push(lo, u32[w + 1], this.#i32[w + 2]);
       }
       head = (head + 1) >>> 0;
