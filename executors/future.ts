@@ -66,10 +66,12 @@ export class Future<T> implements PromiseLike<T> {
   #value: T | undefined;
   #error: unknown;
   #failed = false;
-  #callbacks: ((f: Future<T>) => void)[] = [];
-  #waiters: Set<(f: Future<T>) => void> | undefined;
+  // Stored with `T` erased from parameter positions, so that Future stays
+  // covariant: a `Future<string>` is a `Future<unknown>` (e.g. for `wait`).
+  #callbacks: Callback[] = [];
+  #waiters: Set<Callback> | undefined;
   #promise: Promise<T> | undefined;
-  #resolve: ((value: T) => void) | undefined;
+  #resolve: ((value: unknown) => void) | undefined;
   #reject: ((reason: unknown) => void) | undefined;
   #forceCancel: (() => boolean) | undefined;
 
@@ -257,7 +259,7 @@ export class Future<T> implements PromiseLike<T> {
     if (this.done()) {
       runCallback(fn, this);
     } else {
-      this.#callbacks.push(fn);
+      this.#callbacks.push(fn as Callback);
     }
   }
 
@@ -392,13 +394,13 @@ export class Future<T> implements PromiseLike<T> {
   /** Adds a removable completion listener; returns false if already done. */
   [kAddWaiter](fn: (f: Future<T>) => void): boolean {
     if (this.done()) return false;
-    (this.#waiters ??= new Set()).add(fn);
+    (this.#waiters ??= new Set()).add(fn as Callback);
     return true;
   }
 
   /** Removes a listener added with `kAddWaiter`. */
   [kRemoveWaiter](fn: (f: Future<T>) => void): void {
-    this.#waiters?.delete(fn);
+    this.#waiters?.delete(fn as Callback);
   }
 
   #outcome(): T {
@@ -418,7 +420,7 @@ export class Future<T> implements PromiseLike<T> {
       } else {
         const { promise, resolve, reject } = Promise.withResolvers<T>();
         this.#promise = promise;
-        this.#resolve = resolve;
+        this.#resolve = resolve as (value: unknown) => void;
         this.#reject = reject;
       }
     }
@@ -430,7 +432,7 @@ export class Future<T> implements PromiseLike<T> {
     if (this.#resolve !== undefined) {
       if (this.#state === "cancelled") this.#reject!(new CancelledError());
       else if (this.#failed) this.#reject!(this.#error);
-      else this.#resolve(this.#value as T);
+      else this.#resolve(this.#value);
       this.#resolve = this.#reject = undefined;
     }
     const waiters = this.#waiters;
@@ -471,6 +473,8 @@ export class Future<T> implements PromiseLike<T> {
     });
   }
 }
+
+type Callback = (f: Future<unknown>) => void;
 
 function runCallback<T>(fn: (f: Future<T>) => void, future: Future<T>): void {
   try {

@@ -12,3 +12,4 @@ export * from "./future.ts";
 export * from "./wait.ts";
 export * from "./task.ts";
 export * from "./executor.ts";
+export * from "./async_executor.ts";

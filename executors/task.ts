@@ -1,8 +1,11 @@
 // Copyright 2026 the @concurrent/futures authors. MIT license.
 // This module is browser compatible.
 
-// deno-lint-ignore no-explicit-any
-type AnyFunction = (...args: any[]) => unknown;
+/**
+ * Any function: every function type is assignable to it (parameters are
+ * contravariant), without `any` in the public surface.
+ */
+export type AnyFunction = (...args: never[]) => unknown;
 
 /**
  * A reference to a function exported by a module, which a worker imports by
@@ -16,6 +19,7 @@ export class Task<F extends AnyFunction = AnyFunction> {
   readonly module: string;
   /** The name of the export. */
   readonly exportName: string;
+  /** Carries the type `F` for type inference only; never set. */
   declare readonly __fn?: F;
 
   /**

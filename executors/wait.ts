@@ -187,6 +187,7 @@ class AsCompletedIterator<T> implements AsyncIterableIterator<Future<T>> {
   #signal: AbortSignal | undefined;
   #wake: (() => void) | undefined;
   #finished = false;
+  #queue: Promise<unknown> = Promise.resolve();
   #onDone = (f: Future<T>) => {
     this.#pending.delete(f);
     this.#ready.push(f);
@@ -211,8 +212,20 @@ class AsCompletedIterator<T> implements AsyncIterableIterator<Future<T>> {
     return this;
   }
 
-  async next(): Promise<IteratorResult<Future<T>>> {
+  next(): Promise<IteratorResult<Future<T>>> {
+    // Overlapping calls (nobody has to await one before the next) are served
+    // one at a time, in order: each one waits for its own future.
+    const result = this.#queue.then(() => this.#next());
+    this.#queue = result.catch(() => {});
+    return result;
+  }
+
+  async #next(): Promise<IteratorResult<Future<T>>> {
     if (this.#finished) return { done: true, value: undefined };
+    if (this.#signal?.aborted) {
+      this.#close();
+      throw this.#signal.reason;
+    }
     if (this.#ready.length === 0 && this.#pending.size > 0) {
       try {
         await this.#waitForOne();
@@ -277,6 +290,8 @@ class AsCompletedIterator<T> implements AsyncIterableIterator<Future<T>> {
     for (const f of this.#pending) f[kRemoveWaiter](this.#onDone);
     this.#pending.clear();
     this.#ready = [];
+    // A `next()` waiting now ends (done) instead of hanging.
+    this.#wake?.();
   }
 }
 

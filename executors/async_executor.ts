@@ -1,0 +1,523 @@
+// Copyright 2026 the @concurrent/futures authors. MIT license.
+// This module is browser compatible.
+
+import { ExecutorShutdownError, TimeoutError } from "./errors.ts";
+import type {
+  Executor,
+  MapOptions,
+  RunOptions,
+  ShutdownOptions,
+} from "./executor.ts";
+import { Future } from "./future.ts";
+import { type Callable, Task } from "./task.ts";
+import { kForceCancel } from "./_internal.ts";
+import { type MapHost, mapImpl, type Settled } from "./_map.ts";
+import {
+  validateInteger,
+  validateOptions,
+  validateSignal,
+  validateTimeout,
+} from "./_validate.ts";
+
+/** Options for the {@linkcode AsyncExecutor} constructor. */
+export interface AsyncExecutorOptions {
+  /**
+   * How many calls may be in flight at once (an integer >= 1). Default `32`:
+   * the cap of Python's `ThreadPoolExecutor` default. The work here waits on
+   * I/O rather than occupying a CPU, so the number of cores does not bound
+   * it; what does is what the work holds open (sockets, file handles, a
+   * server's patience).
+   */
+  maxConcurrency?: number;
+}
+
+// deno-lint-ignore no-explicit-any
+type AnyFunction = (...args: any[]) => unknown;
+
+interface WorkItem {
+  future: Future<unknown>;
+  fn: AnyFunction | Task;
+  args: unknown[];
+}
+
+const DEFAULT_MAX_CONCURRENCY = 32;
+
+/**
+ * Runs (async) functions on the calling thread with at most
+ * `maxConcurrency` calls in flight, in FIFO order: the counterpart of
+ * Python's `ThreadPoolExecutor` for I/O-bound work. Closures are allowed, and
+ * arguments are passed by reference (nothing is cloned). A {@linkcode Task}
+ * is imported with `import()` and its export called.
+ *
+ * A call starts in a microtask after `submit`/`run`, never inside it, so a
+ * new future is always `pending` first and can still be cancelled. A function
+ * that throws or rejects fails only its own future.
+ *
+ * A running function cannot be interrupted on the event loop. So
+ * `cancel({ force: true })`, an aborted `signal` and a `timeout` settle a
+ * running task's future at once (cancelled, cancelled, `TimeoutError`) and
+ * drop the function's eventual result, but the function itself runs on and
+ * keeps its slot until it settles: `maxConcurrency` bounds the work really in
+ * flight, and `shutdown({ wait: true })` waits for it.
+ *
+ * @example Usage
+ * ```ts
+ * import { AsyncExecutor } from "@concurrent/futures";
+ * import { assertEquals } from "@std/assert";
+ *
+ * await using executor = new AsyncExecutor({ maxConcurrency: 4 });
+ * const lengths = executor.map(
+ *   async (word: string) => {
+ *     await Promise.resolve(); // stands for I/O, e.g. a fetch()
+ *     return word.length;
+ *   },
+ *   ["a", "bb", "ccc"],
+ * );
+ * assertEquals(await Array.fromAsync(lengths), [1, 2, 3]);
+ * ```
+ */
+export class AsyncExecutor implements Executor {
+  #maxConcurrency: number;
+  #queue: WorkItem[] = [];
+  #queueHead = 0;
+  #running = 0;
+  #drainScheduled = false;
+  #shutdown = false;
+  #idleWaiters: (() => void)[] = [];
+  #mapHost: MapHost;
+
+  /**
+   * Constructs a new executor.
+   *
+   * @param options `maxConcurrency` (default `32`).
+   * @throws {RangeError} `maxConcurrency` is not an integer >= 1.
+   * @throws {TypeError} An option has the wrong type.
+   *
+   * @example Usage
+   * ```ts
+   * import { AsyncExecutor } from "@concurrent/futures";
+   * import { assertEquals } from "@std/assert";
+   *
+   * await using executor = new AsyncExecutor({ maxConcurrency: 2 });
+   * assertEquals(executor.maxConcurrency, 2);
+   * ```
+   */
+  constructor(options?: AsyncExecutorOptions) {
+    const opts = validateOptions(options);
+    this.#maxConcurrency =
+      validateInteger(opts.maxConcurrency, "maxConcurrency", 1) ??
+        DEFAULT_MAX_CONCURRENCY;
+    this.#mapHost = {
+      parallelism: this.#maxConcurrency,
+      checkOpen: () => this.#checkOpen(),
+      submitChunk: <T, R>(fn: Callable<[T], R>, items: T[]) => {
+        this.#checkOpen();
+        const future = new Future<Settled<Awaited<R>>[]>();
+        this.#enqueue({
+          future: future as Future<unknown>,
+          fn: runChunk,
+          args: [fn, items, future],
+        });
+        return future;
+      },
+    };
+  }
+
+  /**
+   * The most calls in flight at once.
+   *
+   * @returns The `maxConcurrency` in force.
+   *
+   * @example Usage
+   * ```ts
+   * import { AsyncExecutor } from "@concurrent/futures";
+   * import { assertEquals } from "@std/assert";
+   *
+   * await using executor = new AsyncExecutor();
+   * assertEquals(executor.maxConcurrency, 32);
+   * ```
+   */
+  get maxConcurrency(): number {
+    return this.#maxConcurrency;
+  }
+
+  /**
+   * Schedules `fn(...args)`.
+   *
+   * @typeParam A The argument types.
+   * @typeParam R The return type.
+   * @param fn A function (closures are fine) or a {@linkcode Task}.
+   * @param args Its arguments.
+   * @returns The future of its result.
+   * @throws {ExecutorShutdownError} `shutdown()` has begun.
+   * @throws {TypeError} `fn` is not a function or a `Task`.
+   *
+   * @example Usage
+   * ```ts
+   * import { AsyncExecutor } from "@concurrent/futures";
+   * import { assertEquals } from "@std/assert";
+   *
+   * await using executor = new AsyncExecutor();
+   * const base = 10; // closures are allowed on the event loop
+   * const future = executor.submit(async (n: number) => base + n, 5);
+   * assertEquals(await future, 15);
+   * ```
+   */
+  submit<A extends unknown[], R>(
+    fn: Callable<A, R>,
+    ...args: A
+  ): Future<Awaited<R>> {
+    return this.run(fn, args);
+  }
+
+  /**
+   * Schedules `fn(...args)` with per-task options.
+   *
+   * - `signal`: when aborted, cancels the task; a running task's future is
+   *   cancelled at once (its function runs on, its result is dropped).
+   * - `timeout`: ms from the call; then the future fails with `TimeoutError`
+   *   (a queued task never starts; a running one runs on, its result is
+   *   dropped).
+   * - `transfer`: the arguments are structured-cloned with this transfer
+   *   list, as a worker would receive them, so the listed buffers are
+   *   detached when `run` returns, as with `WorkerPoolExecutor`. Without it,
+   *   arguments are passed by reference. Arguments that cannot be cloned fail
+   *   the future with the `DOMException` `DataCloneError`.
+   *
+   * @typeParam A The argument types.
+   * @typeParam R The return type.
+   * @param fn A function (closures are fine) or a {@linkcode Task}.
+   * @param args Its arguments, as an array.
+   * @param options `signal`, `timeout` and `transfer`.
+   * @returns The future of its result.
+   * @throws {ExecutorShutdownError} `shutdown()` has begun.
+   * @throws {TypeError} `fn`, `args` or an option has the wrong type.
+   * @throws {RangeError} `timeout` is negative.
+   *
+   * @example Usage
+   * ```ts
+   * import { AsyncExecutor, TimeoutError } from "@concurrent/futures";
+   * import { assertRejects } from "@std/assert";
+   *
+   * await using executor = new AsyncExecutor();
+   * const { promise, resolve } = Promise.withResolvers<string>();
+   * const slow = executor.run(() => promise, [], { timeout: 10 });
+   * await assertRejects(() => slow.result(), TimeoutError);
+   * resolve("too late"); // the function itself runs on until it settles
+   * ```
+   */
+  run<A extends unknown[], R>(
+    fn: Callable<A, R>,
+    args: A,
+    options?: RunOptions,
+  ): Future<Awaited<R>> {
+    if (typeof fn !== "function" && !(fn instanceof Task)) {
+      throw new TypeError("'fn' must be a function or a Task");
+    }
+    if (!Array.isArray(args)) {
+      throw new TypeError("'args' must be an array");
+    }
+    const opts = validateOptions(options);
+    const signal = validateSignal(opts.signal);
+    const timeout = validateTimeout(opts.timeout);
+    const transfer = opts.transfer;
+    if (transfer !== undefined && !Array.isArray(transfer)) {
+      throw new TypeError("'transfer' must be an array");
+    }
+    this.#checkOpen();
+
+    const future = new Future<Awaited<R>>();
+    let callArgs: unknown[] = args;
+    if (transfer !== undefined && transfer.length > 0) {
+      try {
+        callArgs = structuredClone(args, { transfer });
+      } catch (error) {
+        future.setException(error);
+        return future;
+      }
+    }
+    if (signal?.aborted) {
+      future.cancel();
+      return future;
+    }
+    if (signal !== undefined || timeout !== undefined) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      // A running task cannot be interrupted: settle its future and let the
+      // function run on, still holding its slot.
+      const onAbort = () => {
+        if (future.running()) future.cancel({ force: true });
+        else future.cancel();
+      };
+      if (timeout !== undefined) {
+        timer = setTimeout(() => {
+          if (!future.done()) {
+            future.setException(
+              new TimeoutError(`The task did not finish in ${timeout} ms`),
+            );
+          }
+        }, timeout);
+      }
+      signal?.addEventListener("abort", onAbort, { once: true });
+      future.addDoneCallback(() => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      });
+    }
+    this.#enqueue({
+      future: future as Future<unknown>,
+      fn: fn as AnyFunction | Task,
+      args: callArgs,
+    });
+    return future;
+  }
+
+  /**
+   * Applies `fn` to every item with at most `maxConcurrency` calls in flight,
+   * lazily: at most `buffersize` results are held pending (default
+   * `2 * maxConcurrency * chunksize`), so an endless iterable works. A chunk
+   * of `chunksize` items is one task that calls `fn` on its items one after
+   * the other. Work starts with the iteration.
+   *
+   * @typeParam T The item type.
+   * @typeParam R The return type.
+   * @param fn A function (closures are fine) or a {@linkcode Task}.
+   * @param items A sync or async iterable, possibly endless.
+   * @param options `timeout`, `chunksize`, `buffersize`, `ordered`, `signal`.
+   * @returns The results, in input order unless `ordered: false`; it throws
+   * a task's error when that result is reached, `TimeoutError` when it would
+   * wait past `timeout` (ms from the call), or the signal's reason. Stopping
+   * early (`break`) cancels the work it still holds.
+   * @throws {ExecutorShutdownError} `shutdown()` has begun.
+   * @throws {RangeError} `chunksize`/`buffersize` is not an integer >= 1, or
+   * `timeout` is negative.
+   * @throws {TypeError} An argument or option has the wrong type.
+   *
+   * @example Usage
+   * ```ts
+   * import { AsyncExecutor } from "@concurrent/futures";
+   * import { assertEquals } from "@std/assert";
+   *
+   * await using executor = new AsyncExecutor({ maxConcurrency: 8 });
+   * function* naturals() {
+   *   for (let n = 1; ; n++) yield n;
+   * }
+   * const squares: number[] = [];
+   * for await (const square of executor.map((n: number) => n * n, naturals())) {
+   *   squares.push(square);
+   *   if (squares.length === 4) break; // cancels what is still pending
+   * }
+   * assertEquals(squares, [1, 4, 9, 16]);
+   * ```
+   */
+  map<T, R>(
+    fn: Callable<[T], R>,
+    items: Iterable<T> | AsyncIterable<T>,
+    options?: MapOptions,
+  ): AsyncIterableIterator<Awaited<R>> {
+    return mapImpl(this.#mapHost, fn, items, options);
+  }
+
+  /**
+   * Stops accepting work. Queued work still runs unless `cancelFutures` is
+   * given; with `wait` (the default) the promise resolves once every queued
+   * and running call has ended. Calling it again is fine.
+   *
+   * @param options `wait` (default `true`) and `cancelFutures` (default
+   * `false`).
+   * @returns A promise that resolves when shut down (and, with `wait`, idle).
+   * @throws {TypeError} An option has the wrong type.
+   *
+   * @example Usage
+   * ```ts
+   * import { AsyncExecutor } from "@concurrent/futures";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const executor = new AsyncExecutor({ maxConcurrency: 1 });
+   * const started = Promise.withResolvers<void>();
+   * const gate = Promise.withResolvers<void>();
+   * const first = executor.submit(async () => {
+   *   started.resolve();
+   *   await gate.promise;
+   *   return "ran";
+   * });
+   * const second = executor.submit(() => "never runs");
+   * await started.promise; // `first` holds the only slot, `second` waits
+   * const stopped = executor.shutdown({ cancelFutures: true });
+   * gate.resolve();
+   * await stopped;
+   * assertEquals(await first, "ran");
+   * assertEquals(second.state, "cancelled");
+   * ```
+   */
+  shutdown(options?: ShutdownOptions): Promise<void> {
+    try {
+      const opts = validateOptions(options);
+      const wait = opts.wait ?? true;
+      const cancelFutures = opts.cancelFutures ?? false;
+      if (typeof wait !== "boolean") {
+        throw new TypeError(`'wait' must be a boolean, got ${typeof wait}`);
+      }
+      if (typeof cancelFutures !== "boolean") {
+        throw new TypeError(
+          `'cancelFutures' must be a boolean, got ${typeof cancelFutures}`,
+        );
+      }
+      this.#shutdown = true;
+      if (cancelFutures) {
+        for (let i = this.#queueHead; i < this.#queue.length; i++) {
+          this.#queue[i].future.cancel();
+        }
+        this.#queue = [];
+        this.#queueHead = 0;
+      }
+      if (!wait || this.#idle()) return Promise.resolve();
+      return new Promise((resolve) => this.#idleWaiters.push(resolve));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Shuts down and waits for the work to end: `shutdown({ wait: true })`.
+   *
+   * @returns A promise that resolves when the work has ended.
+   *
+   * @example Usage
+   * ```ts
+   * import { AsyncExecutor } from "@concurrent/futures";
+   * import { assertEquals } from "@std/assert";
+   *
+   * let future;
+   * {
+   *   await using executor = new AsyncExecutor();
+   *   future = executor.submit(async () => "done");
+   * }
+   * assertEquals(future.state, "finished");
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown({ wait: true });
+  }
+
+  #checkOpen(): void {
+    if (this.#shutdown) {
+      throw new ExecutorShutdownError(
+        "Cannot schedule new work after shutdown",
+      );
+    }
+  }
+
+  #enqueue(item: WorkItem): void {
+    this.#queue.push(item);
+    if (!this.#drainScheduled) {
+      this.#drainScheduled = true;
+      // Never run user code inside submit(): a new future starts pending.
+      queueMicrotask(() => {
+        this.#drainScheduled = false;
+        this.#drain();
+      });
+    }
+  }
+
+  #drain(): void {
+    while (
+      this.#running < this.#maxConcurrency &&
+      this.#queueHead < this.#queue.length
+    ) {
+      const item = this.#queue[this.#queueHead];
+      this.#queue[this.#queueHead++] = undefined as unknown as WorkItem;
+      // Cancelled or timed out while queued: it frees its place.
+      if (item.future.done() || !item.future.setRunningOrNotifyCancel()) {
+        continue;
+      }
+      this.#start(item);
+    }
+    if (this.#queueHead === this.#queue.length) {
+      this.#queue = [];
+      this.#queueHead = 0;
+    } else if (
+      this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length
+    ) {
+      this.#queue = this.#queue.slice(this.#queueHead);
+      this.#queueHead = 0;
+    }
+    if (this.#idle()) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  #idle(): boolean {
+    return this.#running === 0 && this.#queueHead === this.#queue.length;
+  }
+
+  #start(item: WorkItem): void {
+    const { future } = item;
+    this.#running++;
+    // The function cannot be stopped: a forced cancel only settles the
+    // future (the result is dropped), the slot stays taken until it ends.
+    future[kForceCancel](() => true);
+    let result: unknown;
+    try {
+      result = item.fn instanceof Task
+        ? callTask(item.fn, item.args)
+        : item.fn(...item.args);
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    Promise.resolve(result).then(
+      (value) => {
+        if (!future.done()) future.setResult(value);
+      },
+      (error) => {
+        if (!future.done()) future.setException(error);
+      },
+    ).finally(() => {
+      this.#running--;
+      this.#drain();
+    });
+  }
+}
+
+async function callTask(task: Task, args: unknown[]): Promise<unknown> {
+  return (await resolveTask(task))(...args);
+}
+
+async function resolveTask(task: Task): Promise<AnyFunction> {
+  const module = await import(task.module);
+  const fn = module[task.exportName];
+  if (typeof fn !== "function") {
+    throw new TypeError(
+      `Export "${task.exportName}" of ${task.module} is not a function`,
+    );
+  }
+  return fn;
+}
+
+/** One map chunk: calls `fn` on each item in turn, stops at the first error. */
+async function runChunk<T, R>(
+  fn: AnyFunction | Task,
+  items: T[],
+  future: Future<unknown>,
+): Promise<Settled<R>[]> {
+  const out: Settled<R>[] = [];
+  let call: AnyFunction;
+  try {
+    call = fn instanceof Task ? await resolveTask(fn) : fn;
+  } catch (error) {
+    return [{ ok: false, error }];
+  }
+  for (const item of items) {
+    // map() stopped caring (the future was settled elsewhere): stop early.
+    if (future.done()) break;
+    try {
+      out.push({ ok: true, value: await call(item) as R });
+    } catch (error) {
+      // map() throws this error when it reaches it, and never looks past it.
+      out.push({ ok: false, error });
+      break;
+    }
+  }
+  return out;
+}
