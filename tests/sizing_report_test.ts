@@ -433,7 +433,7 @@ Deno.test("generateReport writes well-formed SVG with axes, labels and the knee"
   const cpu = assertSvg(files.get(chartFile("pool/cpu"))!);
   const labels = texts(cpu);
   assert(labels.includes("WorkerPoolExecutor: CPU-bound tasks"));
-  assert(labels.includes("maxWorkers"), labels.join("|"));
+  assert(labels.includes("maxWorkers (log scale)"), labels.join("|"));
   assert(labels.includes("tasks per second"));
   assert(labels.includes("knee: 2"));
   assert(labels.includes("90% of best"));
