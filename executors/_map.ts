@@ -35,6 +35,8 @@ export interface MapHost {
    * future's value has one `Settled` entry per item, in order, so that the
    * results before a failing item are still yielded; a failure of the whole
    * chunk (the future rejects, or is cancelled) fails each of its items.
+   * Entries after the first failed one may be left out: `map` throws at the
+   * first failure and never reads past it.
    * May throw synchronously (for example after shutdown): `map` then throws
    * that error at that chunk's position.
    */

@@ -148,6 +148,13 @@ export async function wait<T>(
  * `concurrent.futures.as_completed`: those already done first, each future
  * once. It yields the `Future` objects themselves, never their values.
  *
+ * Mind TypeScript here: it types the variable of `for await` as the awaited
+ * element type, so in `for await (const future of asCompleted(futures))`
+ * `future` is typed `T` although it is the `Future` at run time. `await
+ * future` is right under both views (the value, or the task's error thrown);
+ * to use the `Future` itself, call `next()` yourself or cast
+ * (`future as unknown as Future<T>`).
+ *
  * @typeParam T The futures' value type.
  * @param futures The futures; duplicates are yielded once.
  * @param options `timeout` (ms, from the call) and `signal`.
