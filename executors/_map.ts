@@ -359,7 +359,6 @@ class MapIterator<T, R> implements AsyncIterableIterator<R> {
       // Shut down or broken meanwhile: fail here and pull no further.
       future = new Future();
       future.setException(error);
-      this.#sourceDone = true;
       this.#closeSource();
     }
     this.#addChunk(future, items.length);
