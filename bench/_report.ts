@@ -273,7 +273,7 @@ export function generateReport(input: ReportInput): ReportOutput {
       "aio.svg",
       lineChart({
         title: "aio: throughput against queueDepth",
-        subtitle: descriptionsOf(input.runs, aio[0].group) ?? undefined,
+        subtitle: descriptionsOf(input.runs, "aio"),
         xLabel: "queueDepth",
         yLabel: `${aio[0].cases[0]?.unit ?? "reads"} per second`,
         series,

@@ -90,6 +90,17 @@ export function note(text: string): void {
 }
 
 /**
+ * Describes, for the report, what a group (or a chart of several, such as
+ * `aio`) measures.
+ *
+ * @param group The group.
+ * @param text What one iteration does.
+ */
+export function describe(group: string, text: string): void {
+  if (UNDER_RUNNER) write(sizingLine({ type: "describe", group, text }));
+}
+
+/**
  * Sizes 1, 2, 4, ... up to `max`, with `max` itself and `also` added when
  * they are not powers of two. Quick mode keeps 1, `also` and `max`.
  *

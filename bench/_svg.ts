@@ -283,11 +283,6 @@ export function lineChart(spec: ChartSpec): string {
     if (knee) {
       const kx = fx(knee.x);
       const ky = fy(knee.y);
-      const label = `knee: ${formatSi(knee.x)}${
-        knee.atEnd ? " (end of range)" : ""
-      }`;
-      const anchor = kx > left + plotW * 0.7 ? "end" : "start";
-      const dx = anchor === "end" ? -10 : 10;
       out.push(
         `<line x1="${c(kx)}" y1="${c(ky)}" x2="${c(kx)}" y2="${
           top + plotH
@@ -295,34 +290,57 @@ export function lineChart(spec: ChartSpec): string {
         `<circle cx="${c(kx)}" cy="${
           c(ky)
         }" r="9" fill="none" stroke="${color}" stroke-width="2"/>`,
-        `<text x="${c(kx + dx)}" y="${
-          c(Math.max(top + 12, ky - 14 - 14 * (multi ? i : 0)))
-        }" text-anchor="${anchor}" font-size="12" font-weight="bold" fill="${color}">${
-          escapeXml(multi ? `${series.name} ${label}` : label)
-        }</text>`,
       );
+      // With several lines the legend names each knee; labels would collide.
+      if (!multi) {
+        const anchor = kx > left + plotW * 0.7 ? "end" : "start";
+        out.push(
+          `<text x="${c(kx + (anchor === "end" ? -12 : 12))}" y="${
+            c(Math.max(top + 12, ky - 14))
+          }" text-anchor="${anchor}" font-size="12" font-weight="bold" fill="${color}">${
+            escapeXml(kneeLabel(knee))
+          }</text>`,
+        );
+      }
     }
   });
 
   if (multi) {
     const lx = left + plotW + 18;
     spec.series.forEach((series, i) => {
-      const y = top + 10 + i * 22;
+      const y = top + 10 + i * 38;
       const color = COLORS[i % COLORS.length];
-      const empty = series.points.length === 0 ? " (no data)" : "";
+      const detail = series.points.length === 0
+        ? "no data"
+        : series.knee
+        ? kneeLabel(series.knee, true)
+        : "";
       out.push(
         `<line x1="${lx}" y1="${y}" x2="${
           lx + 22
         }" y2="${y}" stroke="${color}" stroke-width="2.5"/>`,
         `<text x="${lx + 28}" y="${y + 4}" fill="#222">${
-          escapeXml(series.name + empty)
+          escapeXml(series.name)
         }</text>`,
       );
+      if (detail) {
+        out.push(
+          `<text x="${lx + 28}" y="${y + 19}" font-size="11" fill="${color}">${
+            escapeXml(detail)
+          }</text>`,
+        );
+      }
     });
   }
 
   out.push(`</svg>`, "");
   return out.join("\n");
+}
+
+function kneeLabel(knee: Knee): string {
+  return knee.atEnd
+    ? `knee: ≥ ${formatSi(knee.x)} (end of range)`
+    : `knee: ${formatSi(knee.x)}`;
 }
 
 /** A plain-text account of the chart for screen readers. */

@@ -1,0 +1,317 @@
+// Copyright 2026 the @concurrent/futures authors. MIT license.
+
+/**
+ * `deno task sizing [--quick] [--only pool,async,aio] [--out DIR]`: runs the
+ * pool-sizing suites with `deno bench --json`, one subprocess each, and
+ * writes to bench/results/ the raw JSON, an SVG chart per workload and
+ * summary.md, which recommends `maxWorkers`, `concurrentTasksPerWorker`,
+ * `chunksize`, `maxConcurrency` and the aio `queueDepth` for this machine.
+ *
+ * The output folder belongs to this tool: the charts, JSON and summary of an
+ * earlier run are removed first, so it always shows one run.
+ *
+ * @module
+ */
+
+import { type BenchReport, parseBenchOutput } from "./_bench_json.ts";
+import { describeMachine } from "./_machine.ts";
+import {
+  generateReport,
+  type Recommendation,
+  type SuiteRun,
+} from "./_report.ts";
+import { parseSizingLine } from "./_sizing_common.ts";
+
+const ROOT = new URL("../", import.meta.url);
+
+const SUITES = [
+  { suite: "pool", file: "bench/pool_sizing_bench.ts" },
+  { suite: "async", file: "bench/async_sizing_bench.ts" },
+  { suite: "aio", file: "bench/aio_sizing_bench.ts" },
+] as const;
+
+const USAGE = `Usage: deno task sizing [--quick] [--only SUITES] [--out DIR]
+
+Runs the pool-sizing bench suites and writes charts and recommendations.
+
+  --quick        fewer sizes and less work: a first look in under a minute
+  --only SUITES  comma-separated subset of: ${
+  SUITES.map((s) => s.suite).join(", ")
+}
+  --out DIR      output folder (default bench/results); its earlier charts,
+                 JSON and summary are replaced
+  --help         this text`;
+
+interface Options {
+  quick: boolean;
+  only: string[];
+  out: URL;
+}
+
+function parseOptions(args: string[]): Options {
+  const options: Options = {
+    quick: false,
+    only: SUITES.map((s) => s.suite),
+    out: new URL("bench/results/", ROOT),
+  };
+  for (let i = 0; i < args.length; i++) {
+    const [flag, inline] = args[i].split(/=(.*)/s, 2);
+    const value = (): string => {
+      const v = inline ?? args[++i];
+      if (v === undefined) throw new TypeError(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === "--quick") options.quick = true;
+    else if (flag === "--only") {
+      options.only = value().split(",").map((s) => s.trim()).filter(Boolean);
+      const unknown = options.only.filter((s) =>
+        !SUITES.some((x) => x.suite === s)
+      );
+      if (unknown.length || options.only.length === 0) {
+        throw new TypeError(
+          `--only: unknown suite ${unknown.join(", ") || "(none)"}`,
+        );
+      }
+    } else if (flag === "--out") {
+      const dir = value();
+      options.out = new URL(
+        dir.endsWith("/") ? dir : dir + "/",
+        `file://${Deno.cwd()}/`,
+      );
+    } else if (flag === "--help" || flag === "-h") {
+      console.log(USAGE);
+      Deno.exit(0);
+    } else throw new TypeError(`unknown option ${args[i]}\n\n${USAGE}`);
+  }
+  return options;
+}
+
+const isTty = Deno.stdout.isTerminal();
+const encoder = new TextEncoder();
+let statusShown = false;
+
+/** Prints a line, clearing a status line first. */
+function say(text: string): void {
+  if (statusShown) Deno.stdout.writeSync(encoder.encode("\r\x1b[K"));
+  statusShown = false;
+  console.log(text);
+}
+
+/** Shows where the run is: overwritten in a terminal, one line otherwise. */
+function status(text: string): void {
+  if (isTty) {
+    Deno.stdout.writeSync(encoder.encode(`\r\x1b[K${text}`));
+    statusShown = true;
+  } else {
+    console.log(text);
+  }
+}
+
+function clock(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+/** Splits a byte stream into lines. */
+async function* lines(
+  stream: ReadableStream<Uint8Array>,
+): AsyncGenerator<string> {
+  let buffer = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    buffer += chunk;
+    let nl;
+    while ((nl = buffer.indexOf("\n")) !== -1) {
+      yield buffer.slice(0, nl).replace(/\r$/, "");
+      buffer = buffer.slice(nl + 1);
+    }
+  }
+  if (buffer) yield buffer;
+}
+
+async function runSuite(
+  suite: string,
+  file: string,
+  quick: boolean,
+  runStart: number,
+  label: string,
+): Promise<SuiteRun & { stderr: string[] }> {
+  const start = performance.now();
+  const run: SuiteRun & { stderr: string[] } = {
+    suite,
+    file,
+    notes: [],
+    descriptions: {},
+    stderr: [],
+  };
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["bench", "-A", "--json", file],
+    cwd: ROOT,
+    env: {
+      SIZING_QUICK: quick ? "1" : "0",
+      SIZING_PROGRESS: "1",
+      NO_COLOR: "1",
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // A suite that hangs must not hang the run.
+  const limitMs = quick ? 3 * 60_000 : 20 * 60_000;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // Already gone.
+    }
+  }, limitMs);
+  const stdout = new Response(child.stdout).text();
+  status(`${label} starting (type-check, setup)`);
+  for await (const line of lines(child.stderr)) {
+    const message = parseSizingLine(line);
+    if (message === undefined) {
+      if (line.trim()) run.stderr.push(line);
+      if (run.stderr.length > 40) run.stderr.shift();
+    } else if (message.type === "progress") {
+      status(
+        `${label} ${message.index}/${message.total} ${message.label}  [${
+          clock(performance.now() - runStart)
+        }]`,
+      );
+    } else if (message.type === "note") {
+      run.notes!.push(message.text);
+      say(`  note: ${message.text}`);
+    } else {
+      run.descriptions![message.group] = message.text;
+    }
+  }
+  const { code } = await child.status;
+  clearTimeout(timer);
+  run.exitCode = code;
+  run.durationMs = performance.now() - start;
+  const text = await stdout;
+  try {
+    run.report = parseBenchOutput(text);
+  } catch (error) {
+    const tail = run.stderr.filter((l) => !/^\s*(Check|Download) /.test(l))
+      .slice(-6).join(" / ");
+    run.error = `${
+      timedOut
+        ? `timed out after ${limitMs / 60_000} min`
+        : `exited with code ${code}`
+    }, ${(error as Error).message}${tail ? `: ${tail}` : ""}`;
+  }
+  if (timedOut && run.report) {
+    run.error = `timed out after ${limitMs / 60_000} min`;
+  }
+  return run;
+}
+
+function failedCount(report: BenchReport | undefined): number {
+  return report?.benches.filter((b) => b.results.some((r) => "failed" in r))
+    .length ?? 0;
+}
+
+async function clearOutput(out: URL): Promise<void> {
+  await Deno.mkdir(out, { recursive: true });
+  for await (const entry of Deno.readDir(out)) {
+    if (
+      entry.isFile &&
+      (/\.(svg|json)$/.test(entry.name) ||
+        /^summary\.md$|\.stderr\.txt$/.test(entry.name))
+    ) {
+      await Deno.remove(new URL(entry.name, out));
+    }
+  }
+}
+
+function recommendationLines(recs: Recommendation[]): string[] {
+  const width = Math.max(...recs.map((r) => r.setting.length));
+  return recs.map((r) => {
+    const value = r.value === undefined
+      ? "—"
+      : `${r.atEnd ? "≥ " : ""}${r.value}`;
+    return `  ${r.setting.padEnd(width)}  ${value.padStart(6)}  ${r.context}${
+      r.missing ? ` (${r.missing})` : ""
+    }`;
+  });
+}
+
+async function main(): Promise<number> {
+  let options: Options;
+  try {
+    options = parseOptions(Deno.args);
+  } catch (error) {
+    console.error((error as Error).message);
+    return 2;
+  }
+  const machine = describeMachine();
+  const date = new Date().toISOString();
+  const runStart = performance.now();
+  const suites = SUITES.filter((s) => options.only.includes(s.suite));
+  const outPath = decodeURIComponent(options.out.pathname);
+  say(
+    `sizing: ${
+      options.quick ? "quick" : "full"
+    } run, ${suites.length} suite(s) on ${machine.cores} cores${
+      machine.cpuModel ? ` (${machine.cpuModel})` : ""
+    }, Deno ${machine.deno} → ${outPath}`,
+  );
+
+  const runs: SuiteRun[] = [];
+  for (const [i, { suite, file }] of suites.entries()) {
+    const label = `[${i + 1}/${suites.length} ${suite}]`;
+    const run = await runSuite(suite, file, options.quick, runStart, label);
+    const cases = run.report?.benches.length ?? 0;
+    say(
+      `${label} ${file}: ${
+        run.report
+          ? `${cases} cases, ${failedCount(run.report)} failed`
+          : "no results"
+      } in ${clock(run.durationMs!)}${run.error ? ` — ${run.error}` : ""}`,
+    );
+    runs.push(run);
+  }
+
+  await clearOutput(options.out);
+  for (const run of runs as (SuiteRun & { stderr: string[] })[]) {
+    if (run.report) {
+      await Deno.writeTextFile(
+        new URL(`${run.suite}.json`, options.out),
+        JSON.stringify(run.report, null, 2) + "\n",
+      );
+    }
+    if (run.error || failedCount(run.report) > 0) {
+      await Deno.writeTextFile(
+        new URL(`${run.suite}.stderr.txt`, options.out),
+        run.stderr.join("\n") + "\n",
+      );
+    }
+    delete (run as { stderr?: string[] }).stderr;
+  }
+  const durationMs = performance.now() - runStart;
+  const report = generateReport({
+    machine,
+    runs,
+    mode: options.quick ? "quick" : "full",
+    date,
+    durationMs,
+  });
+  for (const [name, content] of report.files) {
+    await Deno.writeTextFile(new URL(name, options.out), content);
+  }
+
+  say("");
+  if (report.recommendations.length > 0) {
+    say("Recommended for this machine:");
+    for (const line of recommendationLines(report.recommendations)) say(line);
+  }
+  for (const problem of report.problems) say(`  ⚠ ${problem}`);
+  say(
+    `\nTook ${clock(durationMs)}. Charts and details: ${outPath}summary.md`,
+  );
+  return report.problems.length > 0 ? 1 : 0;
+}
+
+if (import.meta.main) Deno.exit(await main());
