@@ -337,10 +337,9 @@ export function lineChart(spec: ChartSpec): string {
   return out.join("\n");
 }
 
-function kneeLabel(knee: Knee): string {
-  return knee.atEnd
-    ? `knee: ≥ ${formatSi(knee.x)} (end of range)`
-    : `knee: ${formatSi(knee.x)}`;
+function kneeLabel(knee: Knee, short = false): string {
+  if (!knee.atEnd) return `knee: ${formatSi(knee.x)}`;
+  return `knee: ≥ ${formatSi(knee.x)}${short ? "" : " (end of range)"}`;
 }
 
 /** A plain-text account of the chart for screen readers. */
