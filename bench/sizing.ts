@@ -24,11 +24,16 @@ import { parseSizingLine } from "./_sizing_common.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
-const SUITES = [
+interface Suite {
+  suite: string;
+  file: string;
+}
+
+const SUITES: readonly Suite[] = [
   { suite: "pool", file: "bench/pool_sizing_bench.ts" },
   { suite: "async", file: "bench/async_sizing_bench.ts" },
   { suite: "aio", file: "bench/aio_sizing_bench.ts" },
-] as const;
+];
 
 const USAGE = `Usage: deno task sizing [--quick] [--only SUITES] [--out DIR]
 
@@ -40,20 +45,24 @@ Runs the pool-sizing bench suites and writes charts and recommendations.
 }
   --out DIR      output folder (default bench/results); its earlier charts,
                  JSON and summary are replaced
+  --suite NAME=FILE
+                 run this bench file instead of the built-in suites
+                 (repeatable; FILE relative to the repository root)
   --help         this text`;
 
 interface Options {
   quick: boolean;
-  only: string[];
+  suites: Suite[];
   out: URL;
 }
 
 function parseOptions(args: string[]): Options {
   const options: Options = {
     quick: false,
-    only: SUITES.map((s) => s.suite),
+    suites: [...SUITES],
     out: new URL("bench/results/", ROOT),
   };
+  const custom: Suite[] = [];
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = args[i].split(/=(.*)/s, 2);
     const value = (): string => {
@@ -63,15 +72,20 @@ function parseOptions(args: string[]): Options {
     };
     if (flag === "--quick") options.quick = true;
     else if (flag === "--only") {
-      options.only = value().split(",").map((s) => s.trim()).filter(Boolean);
-      const unknown = options.only.filter((s) =>
-        !SUITES.some((x) => x.suite === s)
-      );
-      if (unknown.length || options.only.length === 0) {
+      const only = value().split(",").map((s) => s.trim()).filter(Boolean);
+      const unknown = only.filter((s) => !SUITES.some((x) => x.suite === s));
+      if (unknown.length || only.length === 0) {
         throw new TypeError(
           `--only: unknown suite ${unknown.join(", ") || "(none)"}`,
         );
       }
+      options.suites = SUITES.filter((s) => only.includes(s.suite));
+    } else if (flag === "--suite") {
+      const [suite, file] = value().split(/=(.*)/s, 2);
+      if (!/^\w+$/.test(suite) || !file) {
+        throw new TypeError("--suite needs NAME=FILE, NAME a word");
+      }
+      custom.push({ suite, file });
     } else if (flag === "--out") {
       const dir = value();
       options.out = new URL(
@@ -83,6 +97,7 @@ function parseOptions(args: string[]): Options {
       Deno.exit(0);
     } else throw new TypeError(`unknown option ${args[i]}\n\n${USAGE}`);
   }
+  if (custom.length > 0) options.suites = custom;
   return options;
 }
 
@@ -249,7 +264,7 @@ async function main(): Promise<number> {
   const machine = describeMachine();
   const date = new Date().toISOString();
   const runStart = performance.now();
-  const suites = SUITES.filter((s) => options.only.includes(s.suite));
+  const suites = options.suites;
   const outPath = decodeURIComponent(options.out.pathname);
   say(
     `sizing: ${

@@ -23,6 +23,7 @@ import {
   type SuiteRun,
 } from "../bench/_report.ts";
 import { parseSizingLine, sizingLine } from "../bench/_sizing_common.ts";
+import { cpuModelOf } from "../bench/_machine.ts";
 
 // ---------------------------------------------------------------------------
 // A minimal XML 1.0 well-formedness checker: one root element, matched and
@@ -566,4 +567,96 @@ Deno.test("sizing lines carry progress, notes and descriptions", () => {
   assertEquals(parseSizingLine("Check file:///x.ts"), undefined);
   assertEquals(parseSizingLine("@@sizing {not json"), undefined);
   assertEquals(parseSizingLine('@@sizing {"type":"other"}'), undefined);
+});
+
+Deno.test("deno task sizing runs a suite and writes JSON, charts and summary", async () => {
+  const out = await Deno.makeTempDir({ prefix: "sizing_test_" });
+  try {
+    // An earlier run's output is replaced; other files are left alone.
+    await Deno.writeTextFile(`${out}/stale.svg`, "<svg/>");
+    await Deno.writeTextFile(`${out}/keep.txt`, "mine");
+    const { code, stdout } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "bench/sizing.ts",
+        "--quick",
+        "--suite",
+        "tiny=bench/fixtures/tiny_sizing.ts",
+        "--out",
+        out,
+      ],
+      cwd: new URL("../", import.meta.url),
+      env: { NO_COLOR: "1" },
+      stderr: "inherit",
+    }).output();
+    const text = new TextDecoder().decode(stdout);
+    // The fixture has a failing case: reported, and the exit code says so.
+    assertEquals(code, 1, text);
+    for (
+      const line of [
+        "[1/1 tiny] 1/4 pool/cpu maxWorkers=1",
+        "[1/1 tiny] 4/4 pool/tiny maxWorkers=1",
+        "note: tiny fixture note",
+        "4 cases, 1 failed",
+        "⚠ pool/tiny `maxWorkers=1, 1 tasks` failed: RangeError: tiny fixture failure",
+        `${out}/summary.md`,
+      ]
+    ) {
+      assertStringIncludes(text, line);
+    }
+    const files = new Set<string>();
+    for await (const entry of Deno.readDir(out)) files.add(entry.name);
+    assertEquals(
+      files,
+      new Set([
+        "keep.txt",
+        "tiny.json",
+        "tiny.stderr.txt",
+        "pool-cpu.svg",
+        "pool-tiny.svg",
+        "summary.md",
+      ]),
+    );
+    const raw = JSON.parse(await Deno.readTextFile(`${out}/tiny.json`));
+    assertEquals(raw.benches.length, 4);
+    assertSvg(await Deno.readTextFile(`${out}/pool-cpu.svg`));
+    const summary = await Deno.readTextFile(`${out}/summary.md`);
+    assertMatch(
+      summary,
+      /\| `maxWorkers` \| \*\*(≥ )?\d+\*\* \| CPU-bound tasks \|/,
+    );
+    assertStringIncludes(summary, "Quick run");
+    assertStringIncludes(summary, "tiny: tiny fixture note");
+    assertStringIncludes(summary, "sleeps standing in for work");
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("deno task sizing refuses unknown options", async () => {
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "bench/sizing.ts", "--only", "nope"],
+    cwd: new URL("../", import.meta.url),
+    stdout: "null",
+  }).output();
+  assertEquals(code, 2);
+  assertStringIncludes(
+    new TextDecoder().decode(stderr),
+    "--only: unknown suite nope",
+  );
+});
+
+Deno.test("cpuModelOf reads /proc/cpuinfo on x86 and Arm", () => {
+  assertEquals(
+    cpuModelOf(
+      "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13\n",
+    ),
+    "AMD EPYC 7B13",
+  );
+  assertEquals(
+    cpuModelOf("processor : 0\nBogoMIPS : 108\n\nModel : Raspberry Pi 4\n"),
+    "Raspberry Pi 4",
+  );
+  assertEquals(cpuModelOf("processor : 0\n"), undefined);
 });
