@@ -244,12 +244,9 @@ export function closeFile(file: FileState): Promise<void> {
   if (file.closed !== undefined) return file.closed;
   file.open = false;
   for (const request of queuedOn(file)) cancel(request);
-  file.closed = (async () => {
-    if (file.inFlight > 0) {
-      file.drained = Promise.withResolvers();
-      await file.drained.promise;
-    }
-    await file.backend.close();
-  })();
+  // The backend's close resolves once every request it started has ended; it
+  // may stop them early (io_uring cancels what it can with ASYNC_CANCEL, so a
+  // read stuck on a FIFO cannot hold the close forever).
+  file.closed = file.backend.close();
   return file.closed;
 }
