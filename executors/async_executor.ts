@@ -82,6 +82,7 @@ export class AsyncExecutor implements Executor {
   #queueHead = 0;
   #running = 0;
   #drainScheduled = false;
+  #draining = false;
   #shutdown = false;
   #idleWaiters: (() => void)[] = [];
   #mapHost: MapHost;
@@ -420,6 +421,7 @@ export class AsyncExecutor implements Executor {
   }
 
   #drain(): void {
+    this.#draining = true;
     while (
       this.#running < this.#maxConcurrency &&
       this.#queueHead < this.#queue.length
@@ -432,6 +434,7 @@ export class AsyncExecutor implements Executor {
       }
       this.#start(item);
     }
+    this.#draining = false;
     if (this.#queueHead === this.#queue.length) {
       this.#queue = [];
       this.#queueHead = 0;
@@ -459,25 +462,47 @@ export class AsyncExecutor implements Executor {
     // future (the result is dropped), the slot stays taken until it ends.
     future[kForceCancel](() => true);
     let result: unknown;
+    let thenable: boolean;
     try {
       result = item.fn instanceof Task
         ? callTask(item.fn, item.args)
         : item.fn(...item.args);
+      // Reading `then` runs user code (a getter may throw) too.
+      thenable = isThenable(result);
     } catch (error) {
-      result = Promise.reject(error);
+      this.#settle(future, false, error);
+      return;
     }
-    Promise.resolve(result).then(
-      (value) => {
-        if (!future.done()) future.setResult(value);
-      },
-      (error) => {
-        if (!future.done()) future.setException(error);
-      },
-    ).finally(() => {
-      this.#running--;
-      this.#drain();
-    });
+    if (thenable) {
+      // A native promise is used as is; anything else is adopted once.
+      const promise = result instanceof Promise
+        ? result
+        : Promise.resolve(result);
+      (promise as Promise<unknown>).then(
+        (value) => this.#settle(future, true, value),
+        (error) => this.#settle(future, false, error),
+      );
+    } else {
+      // A plain (sync) function: no promise round trip for its value.
+      this.#settle(future, true, result);
+    }
   }
+
+  #settle(future: Future<unknown>, ok: boolean, value: unknown): void {
+    if (!future.done()) {
+      if (ok) future.setResult(value);
+      else future.setException(value);
+    }
+    this.#running--;
+    // Inside #drain (a sync function ended at once) its loop goes on.
+    if (!this.#draining) this.#drain();
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null &&
+    (typeof value === "object" || typeof value === "function") &&
+    typeof (value as PromiseLike<unknown>).then === "function";
 }
 
 async function callTask(task: Task, args: unknown[]): Promise<unknown> {

@@ -68,7 +68,7 @@ export class Future<T> implements PromiseLike<T> {
   #failed = false;
   // Stored with `T` erased from parameter positions, so that Future stays
   // covariant: a `Future<string>` is a `Future<unknown>` (e.g. for `wait`).
-  #callbacks: Callback[] = [];
+  #callbacks: Callback[] | undefined;
   #waiters: Set<Callback> | undefined;
   #promise: Promise<T> | undefined;
   #resolve: ((value: unknown) => void) | undefined;
@@ -259,7 +259,7 @@ export class Future<T> implements PromiseLike<T> {
     if (this.done()) {
       runCallback(fn, this);
     } else {
-      this.#callbacks.push(fn as Callback);
+      (this.#callbacks ??= []).push(fn as Callback);
     }
   }
 
@@ -443,8 +443,10 @@ export class Future<T> implements PromiseLike<T> {
       }
     }
     const callbacks = this.#callbacks;
-    this.#callbacks = [];
-    for (const fn of callbacks) runCallback(fn, this);
+    this.#callbacks = undefined;
+    if (callbacks !== undefined) {
+      for (const fn of callbacks) runCallback(fn, this);
+    }
   }
 
   #waitDone(options: ResultOptions | undefined): Promise<void> | void {

@@ -556,3 +556,32 @@ Deno.test("Symbol.asyncDispose is shutdown({ wait: true })", async () => {
   await executor[Symbol.asyncDispose]();
   for (const future of futures) assertEquals(future.state, "finished");
 });
+
+Deno.test("a returned thenable is adopted; a throwing then getter fails the future", async () => {
+  await using executor = new AsyncExecutor();
+  const thenable = {
+    then(resolve: (value: string) => void) {
+      resolve("from a thenable");
+    },
+  };
+  assertEquals(await executor.submit(() => thenable), "from a thenable");
+  const hostile = {
+    get then(): never {
+      throw new URIError("then getter");
+    },
+  };
+  await assertRejects(
+    () => executor.submit(() => hostile).result(),
+    URIError,
+    "then getter",
+  );
+});
+
+Deno.test("a sync function's slot is free for the next at once", async () => {
+  await using executor = new AsyncExecutor({ maxConcurrency: 1 });
+  const futures = Array.from(
+    { length: 100 },
+    (_, i) => executor.submit(() => i),
+  );
+  assertEquals(await Promise.all(futures), futures.map((_, i) => i));
+});
