@@ -570,6 +570,18 @@ function machineRows(m: Machine): string[] {
   ];
 }
 
+/** Load above half the cores at the start: other work skews the timings. */
+function busyWarning(m: Machine): string[] {
+  const load = m.loadavg?.[0];
+  if (load === undefined || load <= m.cores / 2) return [];
+  return [
+    `> ⚠ The machine was busy when the run started (load average ${
+      load.toFixed(2)
+    } on ${m.cores} cores): other work competes for the cores, so the figures are noisy and the knees may move. Rerun on an idle machine for numbers to rely on.`,
+    "",
+  ];
+}
+
 function summary(
   input: ReportInput,
   ordered: GroupData[],
@@ -605,6 +617,7 @@ function summary(
     "",
     ...machineRows(input.machine),
     "",
+    ...busyWarning(input.machine),
     "## Recommendations",
     "",
   );
@@ -634,7 +647,7 @@ function summary(
   lines.push(
     "## How to read this",
     "",
-    `Each suite does a fixed amount of work per iteration at each size, so throughput (work per second, from Deno's mean time per iteration) compares across sizes. The **knee** is the smallest size whose throughput is within ${pct}% of the best size's: past it a bigger pool buys at most ${pct}% more while costing memory and start-up; the ${pct}% band is wider than the run-to-run noise on a busy machine. "≥ N" means the curve was still rising at the largest size measured. In each chart the dashed vertical line and ring mark the knee, the dotted line the ${
+    `Each suite does a fixed amount of work per iteration at each size, so throughput (work per second, from Deno's mean time per iteration: `deno bench --json` gives no median) compares across sizes. The **knee** is the smallest size whose throughput is within ${pct}% of the best size's: past it a bigger pool buys at most ${pct}% more while costing memory and start-up; the ${pct}% band is wider than the run-to-run noise on a busy machine. "≥ N" means the curve was still rising at the largest size measured. In each chart the dashed vertical line and ring mark the knee, the dotted line the ${
       100 - pct
     }% threshold. Pools are created and warmed (all workers started) outside the measured part of each iteration and shut down after it.`,
     "",

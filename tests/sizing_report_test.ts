@@ -498,6 +498,7 @@ Deno.test("generateReport says clearly when there is nothing to report", () => {
   ]);
   const summary = empty.files.get("summary.md")!;
   assertStringIncludes(summary, "nothing to recommend");
+  assert(!summary.includes("machine was busy"));
   assertStringIncludes(summary, "No sizing benches were found");
   assertStringIncludes(
     summary,
@@ -506,13 +507,21 @@ Deno.test("generateReport says clearly when there is nothing to report", () => {
   assertEquals([...empty.files.keys()], ["summary.md"]);
 
   // A suite that exits non-zero with no failed bench is flagged too.
-  const odd = generateReport(input([{
-    suite: "pool",
-    file: "p.ts",
-    report: { version: 1, runtime: "Deno/2.9.6", cpu: "x", benches: [] },
-    exitCode: 3,
-  }]));
+  const odd = generateReport({
+    ...input([{
+      suite: "pool",
+      file: "p.ts",
+      report: { version: 1, runtime: "Deno/2.9.6", cpu: "x", benches: [] },
+      exitCode: 3,
+    }]),
+    machine: { ...machine, loadavg: [1.5, 1, 1] },
+  });
   assert(odd.problems.includes("pool (p.ts): exited with code 3"));
+  // A busy machine is called out.
+  assertStringIncludes(
+    odd.files.get("summary.md")!,
+    "machine was busy when the run started (load average 1.50 on 2 cores)",
+  );
 });
 
 Deno.test("lineChart escapes text and survives odd input", () => {
