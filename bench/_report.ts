@@ -647,7 +647,7 @@ function summary(
   lines.push(
     "## How to read this",
     "",
-    `Each suite does a fixed amount of work per iteration at each size, so throughput (work per second, from Deno's mean time per iteration: `deno bench --json` gives no median) compares across sizes. The **knee** is the smallest size whose throughput is within ${pct}% of the best size's: past it a bigger pool buys at most ${pct}% more while costing memory and start-up; the ${pct}% band is wider than the run-to-run noise on a busy machine. "≥ N" means the curve was still rising at the largest size measured. In each chart the dashed vertical line and ring mark the knee, the dotted line the ${
+    `Each suite does a fixed amount of work per iteration at each size, so throughput (work per second, from Deno's mean time per iteration: \`deno bench --json\` gives no median) compares across sizes. The **knee** is the smallest size whose throughput is within ${pct}% of the best size's: past it a bigger pool buys at most ${pct}% more while costing memory and start-up; the ${pct}% band is wider than the run-to-run noise on a busy machine. "≥ N" means the curve was still rising at the largest size measured. In each chart the dashed vertical line and ring mark the knee, the dotted line the ${
       100 - pct
     }% threshold. Pools are created and warmed (all workers started) outside the measured part of each iteration and shut down after it.`,
     "",
