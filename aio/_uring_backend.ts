@@ -12,7 +12,10 @@
 // until the completion arrives; a read is copied out when it completes, a
 // write is copied in when it starts. A cancelled or failed read copies
 // nothing, and a file's close resolves only after each of its requests has
-// completed, so nothing is written into a user buffer after that.
+// completed, so nothing is written into a user buffer after that. The one
+// exception is a SharedArrayBuffer, which can be neither detached nor shrunk:
+// the kernel uses it directly (the copy costs little at 4 KiB, about a third
+// of the throughput at 64 KiB).
 //
 // Permissions: the ring opens files itself, so Deno's read/write checks would
 // not run; they are applied here the way Deno.open applies them. That is a
@@ -155,17 +158,24 @@ class UringFile implements BackendFile {
     let opcode: number;
     let opFlags = 0;
     let len = 0;
+    let addr = 0;
     let staging: Staging | undefined;
     switch (op.opcode) {
       case "read":
       case "write":
         opcode = op.opcode === "read" ? IORING_OP_READ : IORING_OP_WRITE;
         len = Math.min(op.buffer.byteLength, MAX_RW);
-        if (len > 0) {
-          staging = takeStaging(len);
-          if (opcode === IORING_OP_WRITE) {
-            staging.bytes.set(op.buffer.subarray(0, len));
-          }
+        if (len === 0) break;
+        if (op.buffer.buffer instanceof SharedArrayBuffer) {
+          // Never detached, moved or shrunk, and kept alive by `op` until the
+          // completion: the kernel may use it directly, with no copy.
+          addr = addressOf(op.buffer);
+          break;
+        }
+        staging = takeStaging(len);
+        addr = staging.addr;
+        if (opcode === IORING_OP_WRITE) {
+          staging.bytes.set(op.buffer.subarray(0, len));
         }
         break;
       case "fsync":
@@ -181,7 +191,7 @@ class UringFile implements BackendFile {
       opcode,
       fd: this.#fd,
       offset: opcode === IORING_OP_FSYNC ? 0 : op.offset,
-      addr: staging?.addr ?? 0,
+      addr,
       len,
       opFlags,
     }, (res) => this.#finish(token, op, staging, res, done));
@@ -199,7 +209,7 @@ class UringFile implements BackendFile {
     let error: string | undefined;
     if (res < 0) {
       error = errnoName(-res);
-    } else if (res > 0 && op.opcode === "read") {
+    } else if (res > 0 && staging !== undefined && op.opcode === "read") {
       // The user's buffer may have been detached or shrunk meanwhile.
       if (op.buffer.byteLength < res) error = "EFAULT";
       else op.buffer.set(staging!.bytes.subarray(0, res));

@@ -204,6 +204,47 @@ Deno.test({
 });
 
 Deno.test({
+  name: "aio on io_uring: buffers over a SharedArrayBuffer (used in place)",
+  ignore,
+  async fn() {
+    await onUring(async () => {
+      const path = await Deno.makeTempFile();
+      try {
+        await using file = await aioOpen(path, { read: true, write: true });
+        const shared = new Uint8Array(new SharedArrayBuffer(8192));
+        shared.set(pattern(8192, 10));
+        const write: AioCb = {
+          file,
+          offset: 0,
+          buffer: shared.subarray(4096),
+          opcode: "write",
+        };
+        await lioListio("wait", [write]);
+        assertEquals(aioReturn(write), 4096);
+        const back = new Uint8Array(new SharedArrayBuffer(4096 + 16));
+        const read: AioCb = {
+          file,
+          offset: 100,
+          buffer: back.subarray(16),
+          opcode: "read",
+        };
+        await lioListio("wait", [read]);
+        assertEquals(aioReturn(read), 3996);
+        // Copies into plain ArrayBuffers, to compare like with like.
+        const plain = (bytes: Uint8Array) => new Uint8Array(bytes);
+        assertEquals(plain(back.subarray(0, 16)), new Uint8Array(16));
+        assertEquals(
+          plain(back.subarray(16, 16 + 3996)),
+          plain(shared.subarray(4196)),
+        );
+      } finally {
+        await Deno.remove(path);
+      }
+    });
+  },
+});
+
+Deno.test({
   name: "aioOpen on io_uring: options and errors as Deno.open gives them",
   ignore,
   async fn() {
