@@ -20,6 +20,7 @@
 import {
   CQE,
   errno,
+  errnoName,
   IO_URING_OP_SUPPORTED,
   IORING_ENTER_GETEVENTS,
   IORING_FEAT_SINGLE_MMAP,
@@ -66,7 +67,7 @@ export class SyscallError extends Error {
    * @param errnoValue The errno number.
    */
   constructor(call: string, errnoValue: number) {
-    super(`${call}: ${strerror(errnoValue)} (errno ${errnoValue})`);
+    super(`${call}: ${strerror(errnoValue)} (${errnoName(errnoValue)})`);
     this.name = "SyscallError";
     this.errno = errnoValue;
   }

@@ -298,11 +298,11 @@ const OPEN_ERRORS: Record<string, new (message: string) => Error> = {
   ETIMEDOUT: Deno.errors.TimedOut,
 };
 
-function openError(errno: number, path: string): Error {
+function openError(errno: number, path: string, what?: string): Error {
   const code = errnoName(errno);
   const ErrorClass = OPEN_ERRORS[code] ?? Error;
   const error = new ErrorClass(
-    `${strerror(errno)} (os error ${errno}): open '${path}'`,
+    `${what ?? `${strerror(errno)} (os error ${errno})`}: open '${path}'`,
   );
   Object.defineProperty(error, "code", { value: code, enumerable: true });
   return error;
@@ -316,7 +316,14 @@ async function open(
   const flags = openFlags(options);
   if (options.read) checkPermission("read", file);
   if (options.write || options.append) checkPermission("write", file);
-  const ring = acquireRing();
+  let ring: Ring;
+  try {
+    ring = acquireRing();
+  } catch (error) {
+    // EMFILE, ENOMEM (the locked-memory limit before Linux 5.12), ...
+    if (!(error instanceof SyscallError)) throw error;
+    throw openError(error.errno, file, error.message);
+  }
   let fd: number;
   try {
     const cpath = cString(file);
@@ -362,8 +369,8 @@ export function uringUnavailable(): string | undefined {
     // Treated as not granted.
   }
   if (ffi !== "granted") {
-    return "it is driven through Deno FFI, which needs --allow-ffi " +
-      "(and --allow-ffi lifts Deno's sandbox as -A does)";
+    return "it needs --allow-ffi (io_uring is driven through Deno FFI; " +
+      "--allow-ffi lifts Deno's sandbox as -A does)";
   }
   kernelVerdict ??= probeKernel() ?? null;
   return kernelVerdict ?? undefined;
@@ -399,7 +406,7 @@ function probeKernel(): string | undefined {
 }
 
 function setupRefusal(error: SyscallError): string {
-  const why = `io_uring_setup failed: ${error.message}`;
+  const why = error.message;
   switch (errnoName(error.errno)) {
     case "ENOSYS":
       return `${why}; the kernel is built without io_uring, or a sandbox ` +
