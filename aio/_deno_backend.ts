@@ -14,10 +14,40 @@ import type {
   Completion,
 } from "./_backend.ts";
 
+// Linux errno numbers of the errors Deno reports without a `code`.
+const LINUX_ERRNO: Record<number, string> = {
+  1: "EPERM",
+  2: "ENOENT",
+  5: "EIO",
+  6: "ENXIO",
+  9: "EBADF",
+  11: "EAGAIN",
+  12: "ENOMEM",
+  13: "EACCES",
+  14: "EFAULT",
+  16: "EBUSY",
+  19: "ENODEV",
+  21: "EISDIR",
+  22: "EINVAL",
+  27: "EFBIG",
+  28: "ENOSPC",
+  29: "ESPIPE",
+  30: "EROFS",
+  32: "EPIPE",
+  75: "EOVERFLOW",
+  95: "EOPNOTSUPP",
+  122: "EDQUOT",
+};
+
 /** Maps a Deno or OS error to the POSIX error name to report. */
 export function errorCode(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === "string" && /^E[A-Z0-9]+$/.test(code)) return code;
+  const errno = /\(os error (\d+)\)/.exec(String((error as Error)?.message));
+  if (errno !== null && Deno.build.os === "linux") {
+    const name = LINUX_ERRNO[Number(errno[1])];
+    if (name !== undefined) return name;
+  }
   if (error instanceof Deno.errors.BadResource) return "EBADF";
   if (
     error instanceof Deno.errors.PermissionDenied ||
@@ -41,6 +71,7 @@ class DenoFile implements BackendFile {
   #path: string | URL;
   #access: Deno.OpenOptions;
   #append: boolean;
+  #seekable: boolean;
   #max: number;
   #identity: { dev: number; ino: number | null };
   #handles: Deno.FsFile[];
@@ -61,7 +92,11 @@ class DenoFile implements BackendFile {
     this.#path = path;
     this.#access = accessOf(options);
     this.#append = options.append ?? false;
-    this.#max = max;
+    this.#seekable = isSeekable(first);
+    // A pipe, socket or terminal has no positions: as glibc does on
+    // ESPIPE, ignore the offset, and keep one handle so requests stay in
+    // order.
+    this.#max = this.#seekable ? max : 1;
     const { dev, ino } = first.statSync();
     this.#identity = { dev, ino };
     this.#handles = [first];
@@ -140,11 +175,13 @@ class DenoFile implements BackendFile {
   ): Promise<number | null | void> {
     switch (op.opcode) {
       case "read":
-        handle.seekSync(op.offset, Deno.SeekMode.Start);
+        if (this.#seekable) handle.seekSync(op.offset, Deno.SeekMode.Start);
         return handle.read(op.buffer);
       case "write":
         // O_APPEND ignores the position and appends each write whole.
-        if (!this.#append) handle.seekSync(op.offset, Deno.SeekMode.Start);
+        if (this.#seekable && !this.#append) {
+          handle.seekSync(op.offset, Deno.SeekMode.Start);
+        }
         return handle.write(op.buffer);
       case "fsync":
         return handle.sync();
@@ -190,6 +227,15 @@ class DenoFile implements BackendFile {
     const next = this.#waiting.shift();
     if (next !== undefined) this.#run(handle, next[0], next[1]);
     else this.#idle.push(handle);
+  }
+}
+
+function isSeekable(file: Deno.FsFile): boolean {
+  try {
+    file.seekSync(0, Deno.SeekMode.Current);
+    return true;
+  } catch {
+    return false;
   }
 }
 

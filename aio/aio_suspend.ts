@@ -50,6 +50,7 @@ export async function aioSuspend(
     );
   }
   const pending: AioRequest[] = [];
+  let ended = false;
   for (const cb of list) {
     if (cb === null || cb === undefined) continue;
     if (typeof cb !== "object") {
@@ -57,10 +58,10 @@ export async function aioSuspend(
     }
     const request = requests.get(cb);
     // As in glibc: an entry that is not in progress ends the wait at once.
-    if (request === undefined || request.done()) return;
-    pending.push(request);
+    if (request === undefined || request.done()) ended = true;
+    else pending.push(request);
   }
-  if (pending.length === 0) return;
+  if (ended || pending.length === 0) return;
   const { done } = await wait(pending, {
     returnWhen: FIRST_COMPLETED,
     timeout: timeout === Infinity ? undefined : timeout,
