@@ -56,6 +56,10 @@ const INTERNAL = 0xfffffffe;
 // A slot's generation goes in the user_data high word, so that a late
 // ASYNC_CANCEL aimed at an ended request cannot hit the slot's next tenant.
 const GENERATIONS = 0x100000;
+// CQ slots only internal requests (ASYNC_CANCEL, WAKE) may take: a ring full
+// of requests that never end by themselves (reads on a FIFO) can still be
+// cancelled.
+const RESERVED = 16;
 
 /** An error from a system call, with its errno number and POSIX name. */
 export class SyscallError extends Error {
@@ -130,6 +134,7 @@ export class Ring {
   readonly #generations: number[] = [];
   readonly #free: number[] = [];
   readonly #backlog: Pending[] = [];
+  readonly #internalBacklog: Pending[] = [];
   #flushScheduled = false;
   #waiting: Promise<void> | null = null;
   #wakeInFlight = false;
@@ -305,11 +310,12 @@ export class Ring {
     len: number,
     opFlags: number,
   ): void {
+    const backlog = lo >= INTERNAL ? this.#internalBacklog : this.#backlog;
     if (
-      this.#backlog.length > 0 ||
+      backlog.length > 0 ||
       !this.#write(lo, hi, opcode, fd, offset, addr, len, opFlags)
     ) {
-      this.#backlog.push({ lo, hi, opcode, fd, offset, addr, len, opFlags });
+      backlog.push({ lo, hi, opcode, fd, offset, addr, len, opFlags });
     }
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
@@ -330,8 +336,11 @@ export class Ring {
     opFlags: number,
   ): boolean {
     const kernelHead = Atomics.load(this.#u32, this.#sqHead);
+    const cqRoom = lo >= INTERNAL
+      ? this.#cqEntries
+      : this.#cqEntries - RESERVED;
     if (
-      this.#inKernel >= this.#cqEntries ||
+      this.#inKernel >= cqRoom ||
       ((this.#tail - kernelHead) >>> 0) >= this.#sqEntries
     ) return false;
     const s = this.#sqes;
@@ -360,36 +369,51 @@ export class Ring {
   #flushNow(): void {
     this.#flushScheduled = false;
     if (this.#mappings.length === 0) return;
-    do {
-      while (this.#backlog.length > 0) {
-        const p = this.#backlog[0];
-        if (
-          !this.#write(
-            p.lo,
-            p.hi,
-            p.opcode,
-            p.fd,
-            p.offset,
-            p.addr,
-            p.len,
-            p.opFlags,
-          )
-        ) break;
-        this.#backlog.shift();
-      }
-      this.#enter();
+    for (;;) {
+      this.#drain(this.#internalBacklog);
+      this.#drain(this.#backlog);
+      const submitted = this.#enter();
       // Cached reads often complete inside io_uring_enter: reap them now.
-      this.#reap();
-    } while (this.#backlog.length > 0 && this.#inKernel < this.#cqEntries);
+      const reaped = this.#reap();
+      // Room freed in either ring lets more of the backlog in.
+      if (
+        submitted + reaped === 0 ||
+        this.#backlog.length + this.#internalBacklog.length === 0
+      ) break;
+    }
     this.#rearm();
   }
 
+  // Moves waiting submissions into the SQ while there is room.
+  #drain(backlog: Pending[]): void {
+    let n = 0;
+    while (n < backlog.length) {
+      const p = backlog[n];
+      if (
+        !this.#write(
+          p.lo,
+          p.hi,
+          p.opcode,
+          p.fd,
+          p.offset,
+          p.addr,
+          p.len,
+          p.opFlags,
+        )
+      ) break;
+      n++;
+    }
+    if (n > 0) backlog.splice(0, n);
+  }
+
   // Publishes the SQ tail and submits everything written so far.
-  #enter(): void {
+  // Returns how many SQEs the kernel took.
+  #enter(): number {
+    let submitted = 0;
     for (;;) {
       const toSubmit = (this.#tail - Atomics.load(this.#u32, this.#sqHead)) >>>
         0;
-      if (toSubmit === 0) return;
+      if (toSubmit === 0) return submitted;
       Atomics.store(this.#u32, this.#sqTail, this.#tail);
       const n = this.#lib.enter(
         SYS_IO_URING_ENTER,
@@ -400,13 +424,16 @@ export class Ring {
         null,
         0n,
       );
-      if (n > 0) continue;
-      if (n === 0) return; // retried when the next completion is reaped
+      if (n > 0) {
+        submitted += n;
+        continue;
+      }
+      if (n === 0) return submitted; // retried at the next completion
       const e = errno();
       if (e === EINTR) continue;
-      if (e === EAGAIN || e === EBUSY) return; // likewise
+      if (e === EAGAIN || e === EBUSY) return submitted; // likewise
       this.#failUnsubmitted(e);
-      return;
+      return submitted;
     }
   }
 
@@ -432,11 +459,12 @@ export class Ring {
 
   // Reads the CQ on this thread. Stops at a WAKE completion while the wait is
   // out (see the header).
-  #reap(): void {
+  #reap(): number {
     const u32 = this.#u32;
     const tail = Atomics.load(u32, this.#cqTail);
     let head = this.#head;
-    if (head === tail) return;
+    if (head === tail) return 0;
+    const start = head;
     const done: number[] = [];
     while (head !== tail) {
       const w = this.#cqes + (head & this.#cqMask) * CQE.words;
@@ -460,6 +488,7 @@ export class Ring {
     for (let i = 0; i < done.length; i += 3) {
       this.#complete(done[i], done[i + 1], done[i + 2]);
     }
+    return (head - start) >>> 0;
   }
 
   #complete(slot: number, gen: number, res: number): void {
