@@ -664,6 +664,48 @@ Deno.test("io_uring: without --allow-ffi, ENOSYS says why and auto picks deno", 
 });
 
 Deno.test({
+  name: "io_uring: opening applies Deno's read/write permissions anyway",
+  ignore,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const inside = `${dir}/inside`;
+      await Deno.writeTextFile(inside, "x");
+      const outside = await Deno.makeTempFile();
+      try {
+        const { code, stdout, stderr } = await runScript(
+          `
+          import { aioInit, aioOpen } from "MOD";
+          aioInit({ backend: "io_uring" });
+          const attempts = [
+            [${JSON.stringify(inside)}, { read: true }],
+            [${JSON.stringify(outside)}, { read: true }],
+            [${JSON.stringify(inside)}, { read: true, write: true }],
+          ];
+          for (const [path, options] of attempts) {
+            try {
+              await (await aioOpen(path, options)).close();
+              console.log("opened");
+            } catch (error) {
+              console.log(error.name);
+            }
+          }
+          `,
+          ["--allow-ffi", `--allow-read=${dir}`],
+        );
+        assertEquals(stderr, "");
+        assertEquals(code, 0);
+        assertEquals(stdout, "opened\nNotCapable\nNotCapable\n");
+      } finally {
+        await Deno.remove(outside);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   name: "io_uring: aioInit reports it, and auto picks it where it runs",
   ignore,
   fn() {
