@@ -301,3 +301,37 @@ aioTest("aioFsync ends after the writes queued before it", async () => {
   assertEquals(order.indexOf("sync"), 20);
   assertFalse(order.slice(0, 20).includes("sync"));
 });
+
+aioTest("a notify that throws is reported; the others still run", async () => {
+  await using tmp = await tempFile(pattern(16));
+  await using file = await aioOpen(tmp.path);
+  const reported: unknown[] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => reported.push(args.at(-1));
+  try {
+    let ran = 0;
+    const boom = new Error("boom");
+    const cbs: AioCb[] = Array.from({ length: 4 }, (_, i) => ({
+      file,
+      offset: i,
+      buffer: new Uint8Array(1),
+      opcode: "read",
+      notify() {
+        ran++;
+        if (i % 2 === 0) throw boom;
+      },
+    }));
+    let listRan = 0;
+    await lioListio("nowait", cbs, () => {
+      listRan++;
+      throw boom;
+    });
+    await settle(cbs);
+    await new Promise((r) => setTimeout(r, 0));
+    assertEquals([ran, listRan], [4, 1]);
+    assertEquals(reported, [boom, boom, boom]);
+    assertEquals(cbs.map((cb) => aioReturn(cb)), [1, 1, 1, 1]);
+  } finally {
+    console.error = original;
+  }
+});
