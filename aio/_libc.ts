@@ -99,7 +99,11 @@ export const AT_FDCWD = -100;
 export const PROT_READ = 1;
 export const PROT_WRITE = 2;
 export const MAP_SHARED = 1;
+export const MAP_PRIVATE = 2;
+export const MAP_ANONYMOUS = 0x20;
 export const MAP_POPULATE = 0x8000;
+/** `MAP_FAILED`, `(void *) -1`, as `Deno.UnsafePointer.value` gives it. */
+export const MAP_FAILED = 2n ** 64n - 1n;
 
 /** errno numbers to names: asm-generic, shared by x86-64 and arm64. */
 const ERRNO_NAMES: readonly string[] = (() => {

@@ -30,6 +30,7 @@ import {
   IORING_OP_NOP,
   IORING_REGISTER_PROBE,
   type Libc,
+  MAP_FAILED,
   MAP_POPULATE,
   MAP_SHARED,
   openLibc,
@@ -205,7 +206,7 @@ export class Ring {
       BigInt(offset),
     );
     // MAP_FAILED is (void *) -1.
-    if (ptr === null || Deno.UnsafePointer.value(ptr) === 2n ** 64n - 1n) {
+    if (ptr === null || Deno.UnsafePointer.value(ptr) === MAP_FAILED) {
       throw new SyscallError("mmap", errno());
     }
     this.#mappings.push([ptr, size]);
