@@ -13,3 +13,4 @@ export * from "./wait.ts";
 export * from "./task.ts";
 export * from "./executor.ts";
 export * from "./async_executor.ts";
+export * from "./worker_pool_executor.ts";

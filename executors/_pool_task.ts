@@ -1,0 +1,103 @@
+// Copyright 2026 the @concurrent/futures authors. MIT license.
+// A task of WorkerPoolExecutor as the pool tracks it, and the Future it
+// hands out.
+
+import { type CancelOptions, Future } from "./future.ts";
+import { kForceCancel } from "./_internal.ts";
+import { validateOptions } from "./_validate.ts";
+import type { PoolWorker } from "./_pool_worker.ts";
+
+/** Where a PoolFuture keeps its task. */
+export const kTask: unique symbol = Symbol("task");
+
+/** In the pool's queue, not sent. */
+export const QUEUED = 0;
+/** Sent ahead to a worker, still `pending` (cancel() revokes it). */
+export const SENT = 1;
+/** Counted as running: started, or the one task sent ahead of those running. */
+export const RUNNING = 2;
+/** Settled (or cancelled); the pool is done with it. */
+export const DONE = 3;
+
+/** The task states above. */
+export type TaskState =
+  | typeof QUEUED
+  | typeof SENT
+  | typeof RUNNING
+  | typeof DONE;
+
+/** What a task needs from the pool that owns it. */
+export interface TaskOwner {
+  /**
+   * Called by `cancel({ force: true })` on a running task: stops it (the
+   * future then becomes cancelled) and returns `true`, or returns `false`.
+   */
+  forceStop(task: PoolTask): boolean;
+  /**
+   * Called by `cancel()` on a pending task before the future changes state:
+   * the pool takes the task back (then the future becomes cancelled), or
+   * finds that the worker has just started it and marks the future running
+   * (then `cancel()` leaves it running, or stops it with `force`).
+   */
+  beforeCancel(task: PoolTask): void;
+}
+
+/** One task: a call, or a `map` chunk. */
+export class PoolTask {
+  state: TaskState = QUEUED;
+  /** The worker holding it while SENT or RUNNING. */
+  worker: PoolWorker | undefined = undefined;
+  /** Its slot on that worker. */
+  slot = -1;
+  /** Its estimated cost (ms) as counted in the worker's load. */
+  cost = 0;
+  timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  signal: AbortSignal | undefined = undefined;
+  onAbort: (() => void) | undefined = undefined;
+  /** Work units for the cost estimate: items in a chunk, else 1. */
+  readonly weight: number;
+
+  /**
+   * @param seq The order of submission.
+   * @param owner The pool.
+   * @param future The future handed out.
+   * @param fnId The function's id in the pool's registry.
+   * @param chunk Whether `args` is a chunk of `map` items.
+   * @param args The arguments (or items); dropped once sent.
+   * @param transfer Objects to transfer with the arguments.
+   */
+  constructor(
+    readonly seq: number,
+    readonly owner: TaskOwner,
+    readonly future: PoolFuture<unknown>,
+    readonly fnId: number,
+    readonly chunk: boolean,
+    public args: unknown[] | undefined,
+    public transfer: Transferable[] | undefined,
+  ) {
+    future[kTask] = this;
+    this.weight = chunk ? Math.max(1, args?.length ?? 1) : 1;
+  }
+}
+
+/**
+ * The Future of a pool task. `cancel()` first lets the pool take back a task
+ * sent ahead to a worker; a task the worker has started meanwhile is not
+ * cancelled (unless `force`), exactly as if it had been marked running.
+ * `cancel({ force: true })` on a running task asks the pool to stop it.
+ */
+export class PoolFuture<T> extends Future<T> {
+  /** Set by the task's constructor. */
+  [kTask]!: PoolTask;
+
+  override cancel(options?: CancelOptions): boolean {
+    const { force = false } = validateOptions(options);
+    const task = this[kTask];
+    if (this.state === "pending") task.owner.beforeCancel(task);
+    if (force && this.state === "running") {
+      // Installed here rather than for every task that starts running.
+      this[kForceCancel](() => task.owner.forceStop(task));
+    }
+    return super.cancel(options);
+  }
+}

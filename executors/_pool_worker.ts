@@ -1,0 +1,310 @@
+// Copyright 2026 the @concurrent/futures authors. MIT license.
+// One worker as the pool sees it: the Worker, its shared task slots, the
+// tasks it holds, and the batch of tasks being gathered for it this turn.
+
+import {
+  type FnDef,
+  MODE_CALL,
+  MODE_CHUNK,
+  MSG_INIT,
+  MSG_RUN,
+  SLOT_COUNT,
+  SLOT_FREE,
+  SLOT_REVOKED,
+  SLOT_SENT,
+  TASK_STRIDE,
+  type WorkerMessage,
+} from "./_protocol.ts";
+import type { WorkerLoad } from "./_pool_dispatch.ts";
+import { type PoolTask, RUNNING, SENT } from "./_pool_task.ts";
+import { setWorkerRef } from "./_pool_unref.ts";
+
+/** How the pool hears from a worker. */
+export interface WorkerListener {
+  onMessage(worker: PoolWorker, message: WorkerMessage): void;
+  /** The worker died without saying why (an error event, a bad message). */
+  onError(worker: PoolWorker, error: unknown): void;
+}
+
+/** What a worker is started with. */
+export interface SpawnOptions {
+  url: URL;
+  name: string;
+  concurrency: number;
+  permissions: Deno.PermissionOptions | undefined;
+  init: FnDef | undefined;
+  initargs: unknown[] | undefined;
+}
+
+/** A slot whose task was revoked: taken until the worker answers for it. */
+const REVOKED = Symbol("revoked");
+
+/** The host side of one worker. */
+export class PoolWorker implements WorkerLoad {
+  readonly worker: Worker;
+  readonly name: string;
+  /** Set once the runtime has started and the initializer succeeded. */
+  ready = false;
+  /** Set once terminated or crashed; its messages are ignored from then on. */
+  dead = false;
+  /** Tasks ever sent (for `maxTasksPerWorker`). */
+  sent = 0;
+  /** The most tasks it may ever be sent. */
+  readonly quota: number;
+  /** Live tasks it holds (SENT or RUNNING). */
+  inFlight = 0;
+  /** Tasks it holds that count as running. */
+  running = 0;
+  /** When it last became idle (performance.now()). */
+  idleSince = 0;
+  readonly #slots: Int32Array;
+  readonly #tasks: (PoolTask | typeof REVOKED | undefined)[];
+  readonly #free: number[] = [];
+  /** Known cost (ms) of the live tasks, and how many have unknown cost. */
+  #known = 0;
+  #unknown = 0;
+  /** Tasks in the order sent, for promotion to running. */
+  #order: PoolTask[] = [];
+  #orderHead = 0;
+  /** Functions this worker has been sent. */
+  readonly #defined = new Set<number>();
+  #batch: unknown[] | undefined;
+  #batchDefs: FnDef[] | undefined;
+  #batchTasks: PoolTask[] = [];
+  #batchTransfer: Transferable[] | undefined;
+
+  constructor(options: SpawnOptions, quota: number, listener: WorkerListener) {
+    this.name = options.name;
+    this.quota = quota;
+    const buffer = new SharedArrayBuffer(SLOT_COUNT * 4);
+    this.#slots = new Int32Array(buffer);
+    this.#tasks = new Array(SLOT_COUNT);
+    for (let i = SLOT_COUNT - 1; i >= 0; i--) this.#free.push(i);
+    const workerOptions: WorkerOptions & {
+      deno?: { permissions: Deno.PermissionOptions };
+    } = { type: "module", name: options.name };
+    if (options.permissions !== undefined) {
+      workerOptions.deno = { permissions: options.permissions };
+    }
+    this.worker = new Worker(options.url, workerOptions);
+    this.worker.onmessage = (event) => {
+      if (!this.dead) listener.onMessage(this, event.data as WorkerMessage);
+    };
+    this.worker.onerror = (event) => {
+      // Unhandled, a worker's error event ends the host process.
+      event.preventDefault();
+      if (!this.dead) {
+        listener.onError(this, event.error ?? new Error(event.message));
+      }
+    };
+    this.worker.onmessageerror = () => {
+      if (!this.dead) {
+        listener.onError(
+          this,
+          new Error("A message from the worker could not be read"),
+        );
+      }
+    };
+    const defs = options.init === undefined ? undefined : options.init;
+    this.worker.postMessage({
+      t: MSG_INIT,
+      slots: buffer,
+      concurrency: options.concurrency,
+      init: defs,
+      initargs: options.initargs,
+    });
+  }
+
+  /** Estimated ms of work it holds (Infinity when a cost is unknown). */
+  get ahead(): number {
+    return this.#unknown > 0 ? Infinity : this.#known;
+  }
+
+  /** Whether it is being sent tasks in this turn. */
+  get filling(): boolean {
+    return this.#batch !== undefined;
+  }
+
+  /** Whether half or fewer of its slots are free. */
+  get crowded(): boolean {
+    return this.#free.length * 2 <= SLOT_COUNT;
+  }
+
+  /** Whether it can be sent another task. */
+  get accepting(): boolean {
+    return !this.dead && this.#free.length > 0 && this.sent < this.quota;
+  }
+
+  /**
+   * Adds a task to this turn's batch. It counts as running (RUNNING) while
+   * fewer than `runningLimit` tasks here do, else it is sent ahead (SENT).
+   */
+  assign(
+    task: PoolTask,
+    def: (id: number) => FnDef,
+    runningLimit: number,
+  ): void {
+    const slot = this.#free.pop()!;
+    this.#tasks[slot] = task;
+    Atomics.store(this.#slots, slot, SLOT_SENT);
+    task.worker = this;
+    task.slot = slot;
+    if (task.cost === Infinity) this.#unknown++;
+    else this.#known += task.cost;
+    this.inFlight++;
+    this.sent++;
+    this.#order.push(task);
+    if (!this.#defined.has(task.fnId)) {
+      this.#defined.add(task.fnId);
+      (this.#batchDefs ??= []).push(def(task.fnId));
+    }
+    (this.#batch ??= []).push(
+      slot,
+      task.fnId,
+      task.chunk ? MODE_CHUNK : MODE_CALL,
+      task.args,
+    );
+    this.#batchTasks.push(task);
+    if (task.transfer !== undefined) {
+      (this.#batchTransfer ??= []).push(...task.transfer);
+    }
+    task.state = SENT;
+    if (this.running < runningLimit) this.promote(task);
+    if (this.inFlight === 1) setWorkerRef(this.worker, true);
+  }
+
+  /** Counts a task it holds as running. */
+  promote(task: PoolTask): void {
+    task.state = RUNNING;
+    this.running++;
+  }
+
+  /**
+   * Sends this turn's batch in one message. Returns the tasks that could not
+   * be sent, with the error (an argument that cannot be cloned); they are no
+   * longer on this worker.
+   */
+  flush(): [PoolTask, unknown][] {
+    const tasks = this.#batch;
+    if (tasks === undefined) return [];
+    const batchTasks = this.#batchTasks;
+    const defs = this.#batchDefs;
+    const transfer = this.#batchTransfer;
+    this.#batch = this.#batchDefs = this.#batchTransfer = undefined;
+    this.#batchTasks = [];
+    const failures: [PoolTask, unknown][] = [];
+    try {
+      this.worker.postMessage({ t: MSG_RUN, defs, tasks }, transfer ?? []);
+    } catch {
+      // Some task cannot be cloned: send them one by one to find which.
+      let pendingDefs = defs;
+      for (let i = 0; i < batchTasks.length; i++) {
+        const task = batchTasks[i];
+        try {
+          this.worker.postMessage({
+            t: MSG_RUN,
+            defs: pendingDefs,
+            tasks: tasks.slice(i * TASK_STRIDE, (i + 1) * TASK_STRIDE),
+          }, task.transfer ?? []);
+          pendingDefs = undefined;
+        } catch (error) {
+          this.#release(task.slot);
+          this.#detach(task);
+          failures.push([task, error]);
+        }
+      }
+    }
+    for (const task of batchTasks) {
+      task.args = undefined;
+      task.transfer = undefined;
+    }
+    return failures;
+  }
+
+  /**
+   * Takes back a task the worker has not started (revoke wins the race with
+   * the worker's claim). Returns `false` when the worker has started it.
+   */
+  revoke(task: PoolTask): boolean {
+    const slot = task.slot;
+    if (
+      Atomics.compareExchange(this.#slots, slot, SLOT_SENT, SLOT_REVOKED) !==
+        SLOT_SENT
+    ) {
+      return false;
+    }
+    // The slot stays taken until the worker answers SKIPPED for it.
+    this.#tasks[slot] = REVOKED;
+    this.#detach(task);
+    return true;
+  }
+
+  /**
+   * Frees the slot the worker answered for; returns its task, or undefined
+   * when the task had been revoked.
+   */
+  answer(slot: number): PoolTask | undefined {
+    const task = this.#tasks[slot];
+    this.#release(slot);
+    if (task === REVOKED || task === undefined) return undefined;
+    this.#detach(task);
+    return task;
+  }
+
+  /** The next task sent ahead and still pending, in the order sent. */
+  nextPending(): PoolTask | undefined {
+    const order = this.#order;
+    // Tasks before the head are running or gone: they never become pending.
+    while (this.#orderHead < order.length) {
+      const task = order[this.#orderHead];
+      if (task.worker === this && task.state === SENT) {
+        if (this.#orderHead > 1024 && this.#orderHead * 2 > order.length) {
+          this.#order = order.slice(this.#orderHead);
+          this.#orderHead = 0;
+        }
+        return task;
+      }
+      this.#orderHead++;
+    }
+    this.#order = [];
+    this.#orderHead = 0;
+    return undefined;
+  }
+
+  /** The live tasks, in the order they were submitted. */
+  live(): PoolTask[] {
+    const tasks: PoolTask[] = [];
+    for (const task of this.#tasks) {
+      if (task !== undefined && task !== REVOKED) tasks.push(task);
+    }
+    return tasks.sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Ends the worker at once. */
+  terminate(): void {
+    this.dead = true;
+    this.worker.terminate();
+  }
+
+  #release(slot: number): void {
+    this.#tasks[slot] = undefined;
+    Atomics.store(this.#slots, slot, SLOT_FREE);
+    this.#free.push(slot);
+  }
+
+  #detach(task: PoolTask): void {
+    if (task.cost === Infinity) this.#unknown--;
+    else this.#known -= task.cost;
+    if (task.state === RUNNING) this.running--;
+    task.worker = undefined;
+    task.slot = -1;
+    this.inFlight--;
+    if (this.inFlight === 0) {
+      this.#known = 0;
+      this.idleSince = performance.now();
+      this.#order = [];
+      this.#orderHead = 0;
+      if (!this.dead) setWorkerRef(this.worker, false);
+    }
+  }
+}

@@ -1,0 +1,1132 @@
+// Copyright 2026 the @concurrent/futures authors. MIT license.
+
+import {
+  BrokenExecutorError,
+  ExecutorShutdownError,
+  TimeoutError,
+  WorkerCrashedError,
+} from "./errors.ts";
+import type {
+  Executor,
+  MapOptions,
+  RunOptions,
+  ShutdownOptions,
+} from "./executor.ts";
+import type { Future } from "./future.ts";
+import { type Callable, Task } from "./task.ts";
+import { type MapHost, mapImpl, type Settled } from "./_map.ts";
+import {
+  validateInteger,
+  validateOptions,
+  validateSignal,
+  validateTimeout,
+} from "./_validate.ts";
+import {
+  type FnDef,
+  MSG_CLOSING,
+  MSG_DONE,
+  MSG_FATAL,
+  MSG_INIT_FAILED,
+  MSG_READY,
+  RESULT_STRIDE,
+  STATUS_OK,
+  STATUS_SKIPPED,
+  type WorkerMessage,
+} from "./_protocol.ts";
+import { fromWire, type WireError } from "./_errors_wire.ts";
+import { sourceOf } from "./_source.ts";
+import {
+  chooseWorker,
+  type DispatchContext,
+  SPAWN,
+  WAIT,
+} from "./_pool_dispatch.ts";
+import {
+  DONE,
+  PoolFuture,
+  PoolTask,
+  QUEUED,
+  RUNNING,
+  SENT,
+  type TaskOwner,
+  type TaskState,
+} from "./_pool_task.ts";
+import { PoolWorker, type WorkerListener } from "./_pool_worker.ts";
+import { canUnref, unrefTimer } from "./_pool_unref.ts";
+
+/** Options for the {@linkcode WorkerPoolExecutor} constructor. */
+export interface WorkerPoolExecutorOptions {
+  /**
+   * The most workers at once (an integer >= 1). Default
+   * `navigator.hardwareConcurrency`.
+   */
+  maxWorkers?: number;
+  /** Workers kept while idle (an integer from 0 to `maxWorkers`). Default 0. */
+  minWorkers?: number;
+  /**
+   * Milliseconds an idle worker above `minWorkers` waits for work before it
+   * is stopped (a number >= 0; `Infinity`: never). Default 1000.
+   */
+  idleTimeout?: number;
+  /**
+   * Tasks a worker runs before it is replaced by a fresh one (an integer
+   * >= 1; a `map` chunk counts as one task). Default: no limit.
+   */
+  maxTasksPerWorker?: number;
+  /**
+   * Tasks a worker runs at once (an integer >= 1): more than 1 lets async
+   * tasks overlap their waits on one worker. Default 1.
+   */
+  concurrentTasksPerWorker?: number;
+  /**
+   * Runs in each worker as it starts, before any task (awaited when async).
+   * If it throws, the executor is broken: every pending task fails with
+   * `BrokenExecutorError`, and so does every later `submit`.
+   */
+  initializer?: Callable<unknown[], unknown>;
+  /** The initializer's arguments. */
+  initargs?: unknown[];
+  /**
+   * The prefix of each Worker's name (`self.name` inside the worker, which
+   * is `${name}-${n}`). Default `"WorkerPoolExecutor-${k}"`.
+   */
+  name?: string;
+  /**
+   * The workers' permissions, as Deno's `Worker` option `deno.permissions`
+   * (`"inherit"`, `"none"` or a `Deno.PermissionOptionsObject`). Deno only
+   * accepts it with `--unstable-worker-options` (or `"unstable":
+   * ["worker-options"]` in deno.json); without it Deno ends the process when
+   * the first worker starts ("Unstable API 'Worker.deno.permissions'"), and
+   * offers no way to check beforehand. Default: inherit the caller's.
+   */
+  permissions?: Deno.PermissionOptions;
+}
+
+/** A snapshot of a {@linkcode WorkerPoolExecutor}'s state. */
+export interface WorkerPoolStats {
+  /** Workers alive (starting, busy or idle). */
+  workers: number;
+  /** Workers holding at least one task. */
+  busy: number;
+  /** Tasks pending: waiting in the pool, or sent ahead to a worker. */
+  queued: number;
+  /** Tasks running (see the class notes on sending ahead). */
+  running: number;
+  /** Tasks that finished with a value. */
+  completed: number;
+  /** Tasks that finished with an error (timeouts and crashes included). */
+  failed: number;
+  /** Tasks cancelled. */
+  cancelled: number;
+}
+
+const WORKER_URL = new URL("./_worker.ts", import.meta.url);
+/**
+ * Estimated work (ms) a worker may hold beyond what it runs. It covers the
+ * round trip (~50 µs) and the time the pool spends on other workers' results,
+ * so a worker running tiny tasks never waits for the next batch.
+ */
+const AHEAD_BUDGET_MS = 2;
+/** How much an idle timer may fire early (timers are not exact). */
+const TIMER_SLACK_MS = 1;
+
+let pools = 0;
+
+/**
+ * Runs tasks on Deno Web Workers (module workers), for CPU-bound work: the
+ * counterpart of Python's `ProcessPoolExecutor`.
+ *
+ * A task is a self-contained function, sent as source text (it may use its
+ * arguments, globals and `import()`, not variables of its enclosing scope;
+ * a closure fails with the worker's `ReferenceError` and a hint), or a
+ * {@linkcode Task} made with `task()`/`tasks()`, which the worker imports.
+ * Arguments and results are structured-cloned.
+ *
+ * Workers start on demand: a task goes to an idle worker when there is one,
+ * and a new worker is spawned only while fewer than `maxWorkers` exist. An
+ * idle worker above `minWorkers` stops after `idleTimeout`. Idle workers do
+ * not keep the process alive, so a program that never calls `shutdown()`
+ * still exits on its own once its work is done.
+ *
+ * Sending ahead: to hide the message round trip, tasks travel in batches
+ * (all submits of one turn of the event loop share one message per worker)
+ * and a worker may be sent more than it runs at once. Of those, only one per
+ * worker beyond `concurrentTasksPerWorker` counts as `running` before the
+ * worker starts it; the others stay `pending`, and `cancel()` takes them back
+ * (the pool and the worker settle who wins through a shared slot, so a task
+ * is either run or cancelled, never both). How far ahead the pool sends
+ * adapts to how long each function takes: many tiny tasks, but a long task
+ * only when a worker is about to be free.
+ *
+ * Stopping a running task (`cancel({ force: true })`, an aborted `signal`,
+ * a `timeout`) terminates its worker and replaces it. The other tasks the
+ * worker had started fail with `WorkerCrashedError`; those it had not
+ * started go back to the front of the queue. The same holds when a worker
+ * dies: an error escaping every task, `self.close()`, `Deno.exit()`.
+ *
+ * Errors keep their `name`, `message`, worker-side `stack`, built-in class
+ * and (cloneable) `cause`; a non-`Error` thrown value arrives as itself. An
+ * argument or result that cannot be cloned fails its task with the
+ * `DOMException` `DataCloneError`.
+ *
+ * @example Usage
+ * ```ts
+ * import { WorkerPoolExecutor } from "@concurrent/futures";
+ * import { assertEquals } from "@std/assert";
+ *
+ * await using pool = new WorkerPoolExecutor({ maxWorkers: 2 });
+ * // A named function may call itself: its name is in its own scope.
+ * function fib(n: number): number {
+ *   return n < 2 ? n : fib(n - 1) + fib(n - 2);
+ * }
+ * const future = pool.submit(fib, 20);
+ * assertEquals(await future, 6765);
+ * ```
+ */
+export class WorkerPoolExecutor implements Executor {
+  readonly #maxWorkers: number;
+  readonly #minWorkers: number;
+  readonly #idleTimeout: number | undefined;
+  readonly #maxTasksPerWorker: number;
+  readonly #concurrency: number;
+  readonly #permissions: Deno.PermissionOptions | undefined;
+  readonly #name: string;
+  readonly #init: FnDef | undefined;
+  readonly #initargs: unknown[] | undefined;
+  #workers: PoolWorker[] = [];
+  #spawned = 0;
+  #queue: (PoolTask | undefined)[] = [];
+  #queueHead = 0;
+  #seq = 0;
+  // Tasks by state, and settled tasks by outcome.
+  #queued = 0;
+  #pending = 0;
+  #running = 0;
+  #completed = 0;
+  #failed = 0;
+  #cancelled = 0;
+  // The functions sent so far: an id per distinct source or module export.
+  readonly #fnIds = new WeakMap<object, number>();
+  readonly #keys = new Map<string, number>();
+  readonly #defs: FnDef[] = [];
+  /** Moving average of each function's cost per item (ms). */
+  readonly #costs: (number | undefined)[] = [];
+  #dispatchScheduled = false;
+  #shutdown = false;
+  #broken: BrokenExecutorError | undefined;
+  #drained: PromiseWithResolvers<void> | undefined;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #context: DispatchContext & { canSpawn: boolean; cost: number };
+  readonly #owner: TaskOwner;
+  readonly #listener: WorkerListener;
+  readonly #mapHost: MapHost;
+  readonly #dispatch = () => this.#dispatchNow();
+  readonly #defOf = (id: number) => this.#defs[id];
+
+  /**
+   * Constructs a new pool. No worker starts until there is work.
+   *
+   * @param options The pool's options.
+   * @throws {RangeError} A numeric option is out of range (`maxWorkers` not
+   * an integer >= 1, `minWorkers` above `maxWorkers`, a negative
+   * `idleTimeout`, ...).
+   * @throws {TypeError} An option has the wrong type, or the initializer is a
+   * native or bound function.
+   * @throws {DOMException} `initargs` cannot be cloned (`DataCloneError`).
+   *
+   * @example Usage
+   * ```ts
+   * import { WorkerPoolExecutor } from "@concurrent/futures";
+   * import { assertEquals } from "@std/assert";
+   *
+   * await using pool = new WorkerPoolExecutor({ maxWorkers: 1, name: "calc" });
+   * assertEquals(await pool.submit(() => self.name), "calc-1");
+   * ```
+   */
+  constructor(options?: WorkerPoolExecutorOptions) {
+    const opts = validateOptions(options);
+    this.#maxWorkers = validateInteger(opts.maxWorkers, "maxWorkers", 1) ??
+      Math.max(1, globalThis.navigator?.hardwareConcurrency ?? 1);
+    this.#minWorkers = validateInteger(opts.minWorkers, "minWorkers", 0) ?? 0;
+    if (this.#minWorkers > this.#maxWorkers) {
+      throw new RangeError(
+        `'minWorkers' (${this.#minWorkers}) must not exceed 'maxWorkers' (${this.#maxWorkers})`,
+      );
+    }
+    this.#idleTimeout = opts.idleTimeout === undefined
+      ? 1000
+      : validateTimeout(opts.idleTimeout, "idleTimeout");
+    this.#maxTasksPerWorker =
+      validateInteger(opts.maxTasksPerWorker, "maxTasksPerWorker", 1) ??
+        Infinity;
+    this.#concurrency = validateInteger(
+      opts.concurrentTasksPerWorker,
+      "concurrentTasksPerWorker",
+      1,
+    ) ?? 1;
+    pools++;
+    const name = opts.name ?? `WorkerPoolExecutor-${pools}`;
+    if (typeof name !== "string") {
+      throw new TypeError(`'name' must be a string, got ${typeof name}`);
+    }
+    this.#name = name;
+    const permissions = opts.permissions;
+    if (
+      permissions !== undefined && permissions !== "inherit" &&
+      permissions !== "none" &&
+      (typeof permissions !== "object" || permissions === null)
+    ) {
+      throw new TypeError(
+        `'permissions' must be "inherit", "none" or an object`,
+      );
+    }
+    this.#permissions = permissions;
+    if (opts.initializer !== undefined) {
+      const id = this.#fnId(opts.initializer, "initializer");
+      this.#init = this.#defs[id];
+    }
+    if (opts.initargs !== undefined) {
+      if (!Array.isArray(opts.initargs)) {
+        throw new TypeError("'initargs' must be an array");
+      }
+      structuredClone(opts.initargs);
+      this.#initargs = opts.initargs;
+    }
+    this.#context = {
+      canSpawn: false,
+      concurrency: this.#concurrency,
+      cost: Infinity,
+      budget: AHEAD_BUDGET_MS,
+    };
+    this.#owner = {
+      beforeCancel: (task) => this.#beforeCancel(task),
+      forceStop: (task) => this.#forceStop(task),
+    };
+    this.#listener = {
+      onMessage: (worker, message) => this.#onMessage(worker, message),
+      onError: (worker, error) => this.#onWorkerDied(worker, error),
+    };
+    this.#mapHost = {
+      parallelism: this.#maxWorkers * this.#concurrency,
+      checkOpen: () => this.#checkOpen(),
+      submitChunk: <T, R>(fn: Callable<[T], R>, items: T[]) =>
+        this.#enqueue(fn, items, true, undefined).future as Future<
+          Settled<Awaited<R>>[]
+        >,
+    };
+  }
+
+  /**
+   * Schedules `fn(...args)` on a worker.
+   *
+   * @typeParam A The argument types.
+   * @typeParam R The return type.
+   * @param fn A self-contained function or a {@linkcode Task}.
+   * @param args Its arguments (structured-cloned).
+   * @returns The future of its result.
+   * @throws {ExecutorShutdownError} `shutdown()` has begun.
+   * @throws {BrokenExecutorError} The pool is broken (an initializer threw).
+   * @throws {TypeError} `fn` is not a function or a `Task`, or is a native or
+   * bound function.
+   *
+   * @example Usage
+   * ```ts
+   * import { WorkerPoolExecutor } from "@concurrent/futures";
+   * import { assertEquals } from "@std/assert";
+   *
+   * await using pool = new WorkerPoolExecutor({ maxWorkers: 2 });
+   * const future = pool.submit((a: number, b: number) => a * b, 6, 7);
+   * assertEquals(await future, 42);
+   * ```
+   */
+  submit<A extends unknown[], R>(
+    fn: Callable<A, R>,
+    ...args: A
+  ): Future<Awaited<R>> {
+    return this.#enqueue(fn, args, false, undefined).future as Future<
+      Awaited<R>
+    >;
+  }
+
+  /**
+   * Schedules `fn(...args)` with per-task options.
+   *
+   * - `signal`: when aborted, the task is cancelled; a running task is
+   *   stopped (its worker is terminated and replaced).
+   * - `timeout`: ms from the call; then the future fails with `TimeoutError`
+   *   and the task is stopped the same way if it is running.
+   * - `transfer`: objects moved to the worker rather than copied. They are
+   *   moved at the call: detached when `run` returns, even if the task still
+   *   waits for a worker.
+   *
+   * @typeParam A The argument types.
+   * @typeParam R The return type.
+   * @param fn A self-contained function or a {@linkcode Task}.
+   * @param args Its arguments, as an array.
+   * @param options `signal`, `timeout` and `transfer`.
+   * @returns The future of its result. It fails with the `DOMException`
+   * `DataCloneError` when the arguments cannot be cloned.
+   * @throws {ExecutorShutdownError} `shutdown()` has begun.
+   * @throws {BrokenExecutorError} The pool is broken.
+   * @throws {TypeError} `fn`, `args` or an option has the wrong type.
+   * @throws {RangeError} `timeout` is negative.
+   *
+   * @example Usage
+   * ```ts
+   * import { WorkerPoolExecutor } from "@concurrent/futures";
+   * import { assertEquals } from "@std/assert";
+   *
+   * await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+   * const bytes = new Uint8Array([1, 2, 3]);
+   * const sum = pool.run(
+   *   (data: Uint8Array) => data.reduce((a, b) => a + b, 0),
+   *   [bytes],
+   *   { transfer: [bytes.buffer], timeout: 10_000 },
+   * );
+   * assertEquals(bytes.byteLength, 0); // moved at the call
+   * assertEquals(await sum, 6);
+   * ```
+   */
+  run<A extends unknown[], R>(
+    fn: Callable<A, R>,
+    args: A,
+    options?: RunOptions,
+  ): Future<Awaited<R>> {
+    if (!Array.isArray(args)) throw new TypeError("'args' must be an array");
+    const opts = validateOptions(options);
+    const signal = validateSignal(opts.signal);
+    const timeout = validateTimeout(opts.timeout);
+    let transfer = opts.transfer;
+    if (transfer !== undefined && !Array.isArray(transfer)) {
+      throw new TypeError("'transfer' must be an array");
+    }
+    let callArgs: unknown[] = args;
+    if (transfer !== undefined && transfer.length > 0) {
+      // Checked first: nothing is moved for a call that throws.
+      this.#checkOpen();
+      this.#fnId(fn as Callable<unknown[], unknown>);
+      try {
+        ({ args: callArgs, transfer } = structuredClone(
+          { args, transfer },
+          { transfer },
+        ));
+      } catch (error) {
+        const future = new PoolFuture<Awaited<R>>();
+        future.setException(error);
+        this.#failed++;
+        return future;
+      }
+    } else {
+      transfer = undefined;
+    }
+    const task = this.#enqueue(fn, callArgs, false, transfer);
+    const future = task.future;
+    if (signal !== undefined) {
+      if (signal.aborted) {
+        future.cancel();
+        return future as Future<Awaited<R>>;
+      }
+      task.signal = signal;
+      task.onAbort = () => future.cancel({ force: true });
+      signal.addEventListener("abort", task.onAbort, { once: true });
+    }
+    if (timeout !== undefined) {
+      task.timer = setTimeout(() => this.#timedOut(task, timeout), timeout);
+    }
+    return future as Future<Awaited<R>>;
+  }
+
+  /**
+   * Applies `fn` to every item on the workers, lazily: at most `buffersize`
+   * results are held pending (default `2 * maxWorkers *
+   * concurrentTasksPerWorker * chunksize`), so an endless iterable works.
+   * Each message carries `chunksize` items, which one worker maps one after
+   * the other: a larger chunk saves round trips for cheap functions.
+   *
+   * @typeParam T The item type.
+   * @typeParam R The return type.
+   * @param fn A self-contained function or a {@linkcode Task}.
+   * @param items A sync or async iterable, possibly endless.
+   * @param options `timeout`, `chunksize`, `buffersize`, `ordered`, `signal`.
+   * @returns The results, in input order unless `ordered: false`; it throws
+   * a task's error when that result is reached, `TimeoutError` when it would
+   * wait past `timeout` (ms from the call), or the signal's reason. Stopping
+   * early (`break`) cancels the work it still holds.
+   * @throws {ExecutorShutdownError} `shutdown()` has begun.
+   * @throws {BrokenExecutorError} The pool is broken.
+   * @throws {RangeError} `chunksize`/`buffersize` is not an integer >= 1, or
+   * `timeout` is negative.
+   * @throws {TypeError} An argument or option has the wrong type.
+   *
+   * @example Usage
+   * ```ts
+   * import { WorkerPoolExecutor } from "@concurrent/futures";
+   * import { assertEquals } from "@std/assert";
+   *
+   * await using pool = new WorkerPoolExecutor({ maxWorkers: 2 });
+   * const squares = pool.map((n: number) => n * n, [1, 2, 3, 4], {
+   *   chunksize: 2,
+   * });
+   * assertEquals(await Array.fromAsync(squares), [1, 4, 9, 16]);
+   * ```
+   */
+  map<T, R>(
+    fn: Callable<[T], R>,
+    items: Iterable<T> | AsyncIterable<T>,
+    options?: MapOptions,
+  ): AsyncIterableIterator<Awaited<R>> {
+    return mapImpl(this.#mapHost, fn, items, options);
+  }
+
+  /**
+   * Stops accepting work. Queued work still runs unless `cancelFutures` is
+   * given (which cancels every task not running yet, including those sent
+   * ahead to a worker). Once the work is done every worker is stopped
+   * (`stats().workers` is 0). With `wait` (the default) the promise resolves
+   * then. Calling it again is fine.
+   *
+   * @param options `wait` (default `true`) and `cancelFutures` (default
+   * `false`).
+   * @returns A promise that resolves when shut down (with `wait`: once the
+   * work has ended and the workers are stopped).
+   * @throws {TypeError} An option has the wrong type (the promise rejects).
+   *
+   * @example Usage
+   * ```ts
+   * import { WorkerPoolExecutor } from "@concurrent/futures";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+   * const future = pool.submit(() => "done");
+   * await pool.shutdown();
+   * assertEquals(future.state, "finished");
+   * assertEquals(pool.stats().workers, 0);
+   * ```
+   */
+  shutdown(options?: ShutdownOptions): Promise<void> {
+    let wait: boolean;
+    try {
+      const opts = validateOptions(options);
+      wait = opts.wait ?? true;
+      const cancelFutures = opts.cancelFutures ?? false;
+      if (typeof wait !== "boolean") {
+        throw new TypeError(`'wait' must be a boolean, got ${typeof wait}`);
+      }
+      if (typeof cancelFutures !== "boolean") {
+        throw new TypeError(
+          `'cancelFutures' must be a boolean, got ${typeof cancelFutures}`,
+        );
+      }
+      this.#shutdown = true;
+      this.#drained ??= Promise.withResolvers<void>();
+      if (cancelFutures) this.#cancelPending();
+      this.#checkDrained();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return wait ? this.#drained.promise : Promise.resolve();
+  }
+
+  /**
+   * Shuts down and waits for the work to end: `shutdown({ wait: true })`.
+   *
+   * @returns A promise that resolves when the work has ended.
+   *
+   * @example Usage
+   * ```ts
+   * import { WorkerPoolExecutor } from "@concurrent/futures";
+   * import { assertEquals } from "@std/assert";
+   *
+   * let future;
+   * {
+   *   await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+   *   future = pool.submit(() => 1 + 1);
+   * }
+   * assertEquals(future.state, "finished");
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown({ wait: true });
+  }
+
+  /**
+   * A snapshot of the pool's state. `queued` counts the tasks waiting in
+   * the pool and those sent ahead to a worker but not started;
+   * `completed + failed + cancelled` counts every task that has settled.
+   *
+   * @returns The counts.
+   *
+   * @example Usage
+   * ```ts
+   * import { WorkerPoolExecutor } from "@concurrent/futures";
+   * import { assertEquals } from "@std/assert";
+   *
+   * await using pool = new WorkerPoolExecutor({ maxWorkers: 2 });
+   * await Promise.all([pool.submit(() => 1), pool.submit(() => 2)]);
+   * const { completed, queued, running } = pool.stats();
+   * assertEquals({ completed, queued, running }, {
+   *   completed: 2,
+   *   queued: 0,
+   *   running: 0,
+   * });
+   * ```
+   */
+  stats(): WorkerPoolStats {
+    let busy = 0;
+    for (const worker of this.#workers) if (worker.inFlight > 0) busy++;
+    return {
+      workers: this.#workers.length,
+      busy,
+      queued: this.#queued + this.#pending,
+      running: this.#running,
+      completed: this.#completed,
+      failed: this.#failed,
+      cancelled: this.#cancelled,
+    };
+  }
+
+  // ---------------------------------------------------------------- submit
+
+  #checkOpen(): void {
+    if (this.#broken !== undefined) throw this.#broken;
+    if (this.#shutdown) throw new ExecutorShutdownError();
+  }
+
+  #enqueue(
+    fn: unknown,
+    args: unknown[],
+    chunk: boolean,
+    transfer: Transferable[] | undefined,
+  ): PoolTask {
+    this.#checkOpen();
+    const fnId = this.#fnId(fn);
+    const future = new PoolFuture<unknown>();
+    const task = new PoolTask(
+      this.#seq++,
+      this.#owner,
+      future,
+      fnId,
+      chunk,
+      args,
+      transfer,
+    );
+    this.#queue.push(task);
+    this.#queued++;
+    this.#scheduleDispatch();
+    return task;
+  }
+
+  /** The id of a callable, registering its definition the first time. */
+  #fnId(fn: unknown, what = "fn"): number {
+    if (typeof fn === "function") {
+      let id = this.#fnIds.get(fn);
+      if (id === undefined) {
+        const source = sourceOf(fn as (...args: never[]) => unknown);
+        id = this.#register(`s:${source}`, (id) => [id, source]);
+        this.#fnIds.set(fn, id);
+      }
+      return id;
+    }
+    if (fn instanceof Task) {
+      let id = this.#fnIds.get(fn);
+      if (id === undefined) {
+        const { module, exportName } = fn;
+        id = this.#register(
+          `m:${module}#${exportName}`,
+          (id) => [id, module, exportName],
+        );
+        this.#fnIds.set(fn, id);
+      }
+      return id;
+    }
+    throw new TypeError(`'${what}' must be a function or a Task`);
+  }
+
+  #register(key: string, def: (id: number) => FnDef): number {
+    let id = this.#keys.get(key);
+    if (id === undefined) {
+      id = this.#defs.length;
+      this.#defs.push(def(id));
+      this.#keys.set(key, id);
+    }
+    return id;
+  }
+
+  // -------------------------------------------------------------- dispatch
+
+  #scheduleDispatch(): void {
+    if (this.#dispatchScheduled) return;
+    this.#dispatchScheduled = true;
+    queueMicrotask(this.#dispatch);
+  }
+
+  /** Hands queued tasks to workers, then sends each worker one message. */
+  #dispatchNow(): void {
+    this.#dispatchScheduled = false;
+    if (this.#broken !== undefined) return;
+    const queue = this.#queue;
+    const context = this.#context;
+    const runningLimit = this.#concurrency + 1;
+    let head = this.#queueHead;
+    while (head < queue.length) {
+      const task = queue[head]!;
+      if (task.state !== QUEUED) {
+        queue[head++] = undefined;
+        continue;
+      }
+      context.canSpawn = this.#workers.length < this.#maxWorkers;
+      context.cost = this.#costOf(task);
+      const choice = chooseWorker(this.#workers, context);
+      if (choice === WAIT) break;
+      const worker = choice === SPAWN ? this.#spawn() : this.#workers[choice];
+      if (worker === undefined) return; // spawning failed: broken
+      queue[head++] = undefined;
+      this.#queued--;
+      task.cost = context.cost;
+      // A task put back after a crash may be marked running already.
+      const wasRunning = task.future.running();
+      worker.assign(task, this.#defOf, runningLimit);
+      const state = task.state as TaskState;
+      if (wasRunning && state === SENT) worker.promote(task);
+      if ((task.state as TaskState) === RUNNING) {
+        this.#running++;
+        if (!wasRunning) this.#markRunning(task);
+      } else {
+        this.#pending++;
+      }
+    }
+    if (head === queue.length) {
+      this.#queue = [];
+      this.#queueHead = 0;
+    } else if (head > 1024 && head * 2 > queue.length) {
+      this.#queue = queue.slice(head);
+      this.#queueHead = 0;
+    } else {
+      this.#queueHead = head;
+    }
+    const failures: [PoolTask, unknown][] = [];
+    for (const worker of this.#workers) {
+      for (const failure of worker.flush()) failures.push(failure);
+    }
+    for (const [task, error] of failures) {
+      this.#leave(task);
+      this.#failed++;
+      settle(task, () => task.future.setException(error));
+    }
+    if (failures.length > 0) this.#checkDrained();
+  }
+
+  #costOf(task: PoolTask): number {
+    const cost = this.#costs[task.fnId];
+    return cost === undefined ? Infinity : cost * task.weight;
+  }
+
+  #learn(fnId: number, ms: number): void {
+    const cost = this.#costs[fnId];
+    this.#costs[fnId] = cost === undefined ? ms : cost * 0.75 + ms * 0.25;
+  }
+
+  #markRunning(task: PoolTask): void {
+    if (task.future.state === "pending") task.future.setRunningOrNotifyCancel();
+  }
+
+  #spawn(): PoolWorker | undefined {
+    let worker: PoolWorker;
+    try {
+      worker = new PoolWorker(
+        {
+          url: WORKER_URL,
+          name: `${this.#name}-${++this.#spawned}`,
+          concurrency: this.#concurrency,
+          permissions: this.#permissions,
+          init: this.#init,
+          initargs: this.#initargs,
+        },
+        this.#maxTasksPerWorker,
+        this.#listener,
+      );
+    } catch (error) {
+      this.#break(error, "A worker could not be started");
+      return undefined;
+    }
+    this.#workers.push(worker);
+    return worker;
+  }
+
+  // --------------------------------------------------------------- results
+
+  #onMessage(worker: PoolWorker, message: WorkerMessage): void {
+    switch (message.t) {
+      case MSG_DONE:
+        this.#onDone(worker, message.results);
+        break;
+      case MSG_READY:
+        worker.ready = true;
+        break;
+      case MSG_INIT_FAILED:
+        this.#break(
+          fromWire(message.error as WireError),
+          "The initializer failed",
+        );
+        break;
+      case MSG_FATAL:
+        this.#onWorkerDied(worker, fromWire(message.error as WireError));
+        break;
+      case MSG_CLOSING:
+        this.#crash(
+          worker,
+          undefined,
+          `The worker running this task closed itself (${
+            message.how === "close" ? "self.close()" : "Deno.exit()"
+          })`,
+        );
+        break;
+    }
+  }
+
+  #onDone(worker: PoolWorker, results: unknown[]): void {
+    const settled: unknown[] = [];
+    for (let i = 0; i < results.length; i += RESULT_STRIDE) {
+      const task = worker.answer(results[i] as number);
+      if (task === undefined) continue; // revoked: nothing to settle
+      const status = results[i + 1];
+      if (status === STATUS_SKIPPED) {
+        // Skipped without being revoked: cannot happen; run it elsewhere.
+        this.#requeue([task]);
+        continue;
+      }
+      this.#learn(task.fnId, (results[i + 3] as number) / task.weight);
+      this.#leave(task);
+      if (status === STATUS_OK) this.#completed++;
+      else this.#failed++;
+      settled.push(task, status, results[i + 2]);
+    }
+    this.#promote(worker);
+    if (worker.inFlight === 0) this.#becameIdle(worker);
+    for (let i = 0; i < settled.length; i += 3) {
+      const { future, chunk } = settled[i] as PoolTask;
+      const payload = settled[i + 2];
+      if (future.done()) continue; // settled by its owner meanwhile
+      if (future.state === "pending") future.setRunningOrNotifyCancel();
+      if (settled[i + 1] !== STATUS_OK) {
+        future.setException(fromWire(payload as WireError));
+      } else {
+        future.setResult(chunk ? toSettled(payload) : payload);
+      }
+    }
+    if (this.#queued > 0) this.#scheduleDispatch();
+    this.#checkDrained();
+  }
+
+  /** Counts tasks sent ahead as running, up to one beyond the concurrency. */
+  #promote(worker: PoolWorker): void {
+    const limit = this.#concurrency + 1;
+    while (worker.running < limit) {
+      const task = worker.nextPending();
+      if (task === undefined) break;
+      worker.promote(task);
+      this.#pending--;
+      this.#running++;
+      this.#markRunning(task);
+    }
+  }
+
+  /**
+   * Takes a task out of the pool's books (it is about to be settled): its
+   * state count, its timer and its abort listener.
+   */
+  #leave(task: PoolTask): void {
+    switch (task.state) {
+      case QUEUED:
+        this.#queued--;
+        break;
+      case SENT:
+        this.#pending--;
+        break;
+      case RUNNING:
+        this.#running--;
+        break;
+    }
+    task.state = DONE;
+    if (task.timer !== undefined) clearTimeout(task.timer);
+    task.signal?.removeEventListener("abort", task.onAbort!);
+    task.timer = task.signal = task.onAbort = undefined;
+  }
+
+  // ------------------------------------------------------ cancel & timeout
+
+  #beforeCancel(task: PoolTask): void {
+    if (task.state === QUEUED) {
+      this.#leave(task);
+      this.#cancelled++;
+      this.#checkDrained();
+    } else if (task.state === SENT) {
+      const worker = task.worker!;
+      if (worker.revoke(task)) {
+        this.#leave(task);
+        this.#cancelled++;
+        if (worker.inFlight === 0) this.#becameIdle(worker);
+        this.#checkDrained();
+      } else {
+        // The worker has just started it: it is running, not cancellable.
+        worker.promote(task);
+        this.#pending--;
+        this.#running++;
+        this.#markRunning(task);
+      }
+    }
+  }
+
+  /** `cancel({ force: true })` on a running task. */
+  #forceStop(task: PoolTask): boolean {
+    if (task.state === DONE) return false;
+    const worker = task.worker;
+    const started = worker !== undefined && !worker.revoke(task);
+    this.#leave(task);
+    this.#cancelled++;
+    if (started) {
+      this.#crash(
+        worker,
+        undefined,
+        "The worker running this task was terminated to stop another task " +
+          "(cancel({ force: true }))",
+        task,
+      );
+    } else if (worker !== undefined && worker.inFlight === 0) {
+      this.#becameIdle(worker);
+    }
+    this.#checkDrained();
+    return true;
+  }
+
+  #timedOut(task: PoolTask, timeout: number): void {
+    task.timer = undefined;
+    if (task.state === DONE) return;
+    const error = new TimeoutError(`The task did not finish in ${timeout} ms`);
+    const worker = task.worker;
+    const started = worker !== undefined && !worker.revoke(task);
+    this.#leave(task);
+    this.#failed++;
+    if (started) {
+      this.#crash(
+        worker,
+        error,
+        "The worker running this task was terminated to stop a task that " +
+          "timed out",
+        task,
+      );
+    } else if (worker !== undefined && worker.inFlight === 0) {
+      this.#becameIdle(worker);
+    }
+    settle(task, () => task.future.setException(error));
+    this.#checkDrained();
+  }
+
+  /** Cancels every task not running: queued, and sent ahead. */
+  #cancelPending(): void {
+    const tasks: PoolTask[] = [];
+    for (let i = this.#queueHead; i < this.#queue.length; i++) {
+      const task = this.#queue[i]!;
+      if (task.state === QUEUED) tasks.push(task);
+    }
+    for (const worker of this.#workers) {
+      for (const task of worker.live()) {
+        if (task.state === SENT) tasks.push(task);
+      }
+    }
+    for (const task of tasks) task.future.cancel();
+  }
+
+  // --------------------------------------------------- crashes & breakage
+
+  #onWorkerDied(worker: PoolWorker, error: unknown): void {
+    if (!worker.ready) {
+      this.#break(error, "A worker failed to start");
+    } else {
+      this.#crash(
+        worker,
+        error,
+        `The worker running this task died: ${describe(error)}`,
+      );
+    }
+  }
+
+  /**
+   * Ends a worker that died or must be stopped: the tasks it had started
+   * (but `except`) fail with WorkerCrashedError, those it had not started go
+   * back to the front of the queue, and a new worker takes over on demand.
+   */
+  #crash(
+    worker: PoolWorker,
+    cause: unknown,
+    message: string,
+    except?: PoolTask,
+  ): void {
+    if (worker.dead) return;
+    this.#retire(worker);
+    const requeue: PoolTask[] = [];
+    const failed: PoolTask[] = [];
+    for (const task of worker.live()) {
+      if (task === except) continue;
+      // The worker may still be running for a moment: the slot decides.
+      if (worker.revoke(task)) requeue.push(task);
+      else failed.push(task);
+    }
+    for (const task of failed) {
+      this.#leave(task);
+      this.#failed++;
+    }
+    this.#requeue(requeue);
+    for (const task of failed) {
+      settle(task, () =>
+        task.future.setException(
+          new WorkerCrashedError(
+            message,
+            cause === undefined ? undefined : { cause },
+          ),
+        ));
+    }
+    this.#checkDrained();
+  }
+
+  /** Puts tasks that no worker started back at the front of the queue. */
+  #requeue(tasks: PoolTask[]): void {
+    if (tasks.length === 0) return;
+    for (const task of tasks) {
+      if (task.state === SENT) this.#pending--;
+      else if (task.state === RUNNING) this.#running--;
+      task.state = QUEUED;
+      task.worker = undefined;
+      this.#queued++;
+    }
+    this.#queue.splice(this.#queueHead, 0, ...tasks);
+    this.#scheduleDispatch();
+  }
+
+  /**
+   * The pool can no longer run work: every task fails with
+   * BrokenExecutorError, and so does every later submit.
+   */
+  #break(cause: unknown, what: string): void {
+    if (this.#broken !== undefined) return;
+    const broken = new BrokenExecutorError(`${what}: ${describe(cause)}`, {
+      cause,
+    });
+    this.#broken = broken;
+    const tasks: PoolTask[] = [];
+    for (let i = this.#queueHead; i < this.#queue.length; i++) {
+      const task = this.#queue[i]!;
+      if (task.state === QUEUED) tasks.push(task);
+    }
+    this.#queue = [];
+    this.#queueHead = 0;
+    for (const worker of this.#workers) {
+      for (const task of worker.live()) tasks.push(task);
+    }
+    for (const worker of [...this.#workers]) this.#retire(worker);
+    for (const task of tasks) {
+      this.#leave(task);
+      this.#failed++;
+    }
+    for (const task of tasks) {
+      settle(task, () => task.future.setException(broken));
+    }
+    this.#checkDrained();
+  }
+
+  // ------------------------------------------------------------ lifecycle
+
+  #becameIdle(worker: PoolWorker): void {
+    if (worker.dead) return;
+    if (worker.sent >= worker.quota) {
+      // Recycled after maxTasksPerWorker tasks; a fresh one comes on demand.
+      this.#retire(worker);
+      if (this.#queued > 0) this.#scheduleDispatch();
+      return;
+    }
+    this.#scheduleIdleCheck();
+  }
+
+  #retire(worker: PoolWorker): void {
+    worker.terminate();
+    const index = this.#workers.indexOf(worker);
+    if (index !== -1) this.#workers.splice(index, 1);
+  }
+
+  /** Fewer workers may stay idle than this (see _pool_unref.ts). */
+  #floor(): number {
+    return canUnref ? this.#minWorkers : 0;
+  }
+
+  #scheduleIdleCheck(): void {
+    if (this.#idleTimer !== undefined || this.#idleTimeout === undefined) {
+      return;
+    }
+    if (this.#workers.length <= this.#floor()) return;
+    let earliest = Infinity;
+    for (const worker of this.#workers) {
+      if (worker.inFlight === 0) {
+        earliest = Math.min(earliest, worker.idleSince);
+      }
+    }
+    if (earliest === Infinity) return;
+    const delay = Math.max(
+      0,
+      earliest + this.#idleTimeout - performance.now(),
+    );
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      this.#retireIdle();
+    }, delay);
+    unrefTimer(this.#idleTimer);
+  }
+
+  #retireIdle(): void {
+    const now = performance.now();
+    const timeout = this.#idleTimeout!;
+    const idle = this.#workers
+      .filter((worker) =>
+        worker.inFlight === 0 &&
+        now - worker.idleSince >= timeout - TIMER_SLACK_MS
+      )
+      .sort((a, b) => a.idleSince - b.idleSince);
+    for (const worker of idle) {
+      if (this.#workers.length <= this.#floor()) break;
+      this.#retire(worker);
+    }
+    this.#scheduleIdleCheck();
+  }
+
+  /** After shutdown: once no task is left, stop every worker. */
+  #checkDrained(): void {
+    if (!this.#shutdown && this.#broken === undefined) return;
+    if (this.#queued > 0 || this.#pending > 0 || this.#running > 0) return;
+    for (const worker of [...this.#workers]) this.#retire(worker);
+    if (this.#idleTimer !== undefined) {
+      clearTimeout(this.#idleTimer);
+      this.#idleTimer = undefined;
+    }
+    this.#drained?.resolve();
+  }
+}
+
+/** Settles a task's future unless someone else (its owner) already did. */
+function settle(task: PoolTask, fn: () => void): void {
+  if (!task.future.done()) fn();
+}
+
+function toSettled(payload: unknown): Settled<unknown>[] {
+  const flat = payload as unknown[];
+  const settled: Settled<unknown>[] = new Array(flat.length / 2);
+  for (let i = 0; i < flat.length; i += 2) {
+    settled[i / 2] = flat[i]
+      ? { ok: true, value: flat[i + 1] }
+      : { ok: false, error: fromWire(flat[i + 1] as WireError) };
+  }
+  return settled;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
