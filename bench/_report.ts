@@ -649,7 +649,7 @@ function summary(
     "",
     `Each suite does a fixed amount of work per iteration at each size, so throughput (work per second, from Deno's mean time per iteration: \`deno bench --json\` gives no median) compares across sizes. The **knee** is the smallest size whose throughput is within ${pct}% of the best size's: past it a bigger pool buys at most ${pct}% more while costing memory and start-up; the ${pct}% band is wider than the run-to-run noise on a busy machine. "≥ N" means the curve was still rising at the largest size measured. In each chart the dashed vertical line and ring mark the knee, the dotted line the ${
       100 - pct
-    }% threshold. Pools are created and warmed (all workers started) outside the measured part of each iteration and shut down after it.`,
+    }% threshold. Each pool-size case gets its own pool, started and warmed (all workers running, the task module imported) outside the timed part, then reused across that case's iterations, as a long-lived pool is in real use; Deno's untimed warm-up iterations JIT-compile the task in every worker.`,
     "",
   );
   if (problems.length > 0 || input.runs.some((r) => r.notes?.length)) {

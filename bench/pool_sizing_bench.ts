@@ -3,9 +3,10 @@
 // WorkerPoolExecutor sizing: throughput at maxWorkers = 1, 2, 4, ... up to
 // 2x navigator.hardwareConcurrency for CPU-bound, waiting (I/O-bound),
 // mixed and tiny tasks, then concurrentTasksPerWorker and map() chunksize
-// sweeps. Each iteration does the same work at every size; its pool is
-// created and warmed (every worker started and its task module imported)
-// before b.start() and shut down after b.end(), so spawn cost is not timed.
+// sweeps. Each iteration does the same work at every size. Each case has its
+// own pool, created and warmed (every worker started, its task module
+// imported) outside the timed part and reused across the case's iterations,
+// so spawn cost is not timed.
 //
 //   deno bench -A bench/pool_sizing_bench.ts      (SIZING_QUICK=1 for a first look)
 //   deno task sizing                               (all suites, charts, advice)
@@ -47,30 +48,55 @@ async function warm(pool: WorkerPoolExecutor, shape: PoolShape): Promise<void> {
   }
 }
 
-/** One iteration: a warm pool of this shape, `work` timed, then shutdown. */
-async function withPool(
-  b: Deno.BenchContext,
+// One pool per case, kept across its iterations as a long-lived pool is in
+// real use: started and warmed in the case's first (untimed, warm-up)
+// iteration, shut down when the next case starts. Creating a pool per
+// iteration would time the previous pool's teardown and each new worker's
+// JIT warm-up, which on a small machine swamp the work.
+let current: { key: string; pool: WorkerPoolExecutor } | undefined;
+
+async function poolFor(
+  key: string,
   shape: PoolShape,
-  work: (pool: WorkerPoolExecutor) => Promise<unknown>,
-): Promise<void> {
+): Promise<WorkerPoolExecutor> {
+  if (current?.key === key) return current.pool;
+  if (current) {
+    await current.pool.shutdown();
+    current = undefined;
+    // Let the old workers' threads finish tearing down.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   const pool = new WorkerPoolExecutor({
     ...shape,
     minWorkers: shape.maxWorkers,
     name: "sizing",
   });
-  try {
-    await warm(pool, shape);
-    b.start();
-    await work(pool);
-    b.end();
-  } finally {
-    await pool.shutdown();
-  }
+  current = { key, pool };
+  await warm(pool, shape);
+  return pool;
+}
+
+// Deno.bench has no afterAll; idle workers do not keep the process alive,
+// and this stops them when it ends.
+addEventListener("unload", () => {
+  void current?.pool.shutdown({ wait: false });
+});
+
+/** One iteration of a case: `work` on the case's warm pool, timed. */
+async function withPool(
+  b: Deno.BenchContext,
+  shape: PoolShape,
+  work: (pool: WorkerPoolExecutor) => Promise<unknown>,
+): Promise<void> {
+  const pool = await poolFor(b.name + JSON.stringify(shape), shape);
+  b.start();
+  await work(pool);
+  b.end();
 }
 
 // Enough tasks that the largest pool runs several rounds.
 const TASKS = Math.max(QUICK ? 8 : 16, (QUICK ? 2 : 4) * MAX_WORKERS);
-const FIB = QUICK ? 24 : 26;
+const FIB = QUICK ? 26 : 27;
 
 sweep({
   group: "pool/cpu",
@@ -111,8 +137,8 @@ sweep({
 });
 
 // About half computing, half waiting.
-const MIXED_FIB = QUICK ? 23 : 24;
-const MIXED_MS = 2;
+const MIXED_FIB = QUICK ? 25 : 26;
+const MIXED_MS = QUICK ? 1 : 2;
 sweep({
   group: "pool/mixed",
   param: "maxWorkers",
