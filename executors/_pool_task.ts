@@ -56,6 +56,8 @@ export class PoolTask {
   onAbort: (() => void) | undefined = undefined;
   /** Work units for the cost estimate: items in a chunk, else 1. */
   readonly weight: number;
+  /** Whether objects were transferred with it (it cannot be sent again). */
+  moved = false;
 
   /**
    * @param seq The order of submission.
@@ -63,7 +65,8 @@ export class PoolTask {
    * @param future The future handed out.
    * @param fnId The function's id in the pool's registry.
    * @param chunk Whether `args` is a chunk of `map` items.
-   * @param args The arguments (or items); dropped once sent.
+   * @param args The arguments (or items); kept until it settles, so that a
+   * task a dying worker never started can be sent to another.
    * @param transfer Objects to transfer with the arguments.
    */
   constructor(

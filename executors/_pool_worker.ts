@@ -215,8 +215,12 @@ export class PoolWorker implements WorkerLoad {
       }
     }
     for (const task of batchTasks) {
-      task.args = undefined;
-      task.transfer = undefined;
+      // Moved objects now belong to the worker: a task that carried some
+      // cannot be sent again should the worker die.
+      if (task.transfer !== undefined) {
+        task.transfer = undefined;
+        task.moved = true;
+      }
     }
     return failures;
   }

@@ -36,9 +36,10 @@ function describe(name: string): string {
  * source: the usual cause is a closure over a variable of the caller.
  */
 export const CLOSURE_HINT =
-  " (a function sent to a worker runs there from its source text: it may use " +
-  "its arguments, globals and import(), not variables of the scope it was " +
-  "written in; pass them as arguments or use task() with a module export)";
+  " (only self-contained functions can be sent to a worker: it runs there " +
+  "from its source text, so it may use its arguments, globals and import(), " +
+  "not variables of the scope it was written in; pass them as arguments, or " +
+  "use task() with a module export)";
 
 /**
  * Compiles a function's source text in the worker. Accepts what

@@ -83,7 +83,7 @@ export interface WorkerPoolExecutorOptions {
    * If it throws, the executor is broken: every pending task fails with
    * `BrokenExecutorError`, and so does every later `submit`.
    */
-  initializer?: Callable<unknown[], unknown>;
+  initializer?: Callable<never[], unknown>;
   /** The initializer's arguments. */
   initargs?: unknown[];
   /**
@@ -848,6 +848,7 @@ export class WorkerPoolExecutor implements Executor {
         break;
     }
     task.state = DONE;
+    task.args = task.transfer = undefined;
     if (task.timer !== undefined) clearTimeout(task.timer);
     task.signal?.removeEventListener("abort", task.onAbort!);
     task.timer = task.signal = task.onAbort = undefined;
@@ -968,8 +969,9 @@ export class WorkerPoolExecutor implements Executor {
     const failed: PoolTask[] = [];
     for (const task of worker.live()) {
       if (task === except) continue;
-      // The worker may still be running for a moment: the slot decides.
-      if (worker.revoke(task)) requeue.push(task);
+      // The worker may still be running for a moment: the slot decides. A
+      // task whose transferred objects went to the worker cannot be resent.
+      if (worker.revoke(task) && !task.moved) requeue.push(task);
       else failed.push(task);
     }
     for (const task of failed) {
