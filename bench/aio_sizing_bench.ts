@@ -19,9 +19,9 @@ import {
 import type { AioCb } from "@concurrent/futures";
 import { describe, note, QUICK, sweep } from "./_sizing_common.ts";
 
-const DEPTHS = QUICK ? [1, 4, 16, 64] : [1, 2, 4, 8, 16, 32, 64];
+const DEPTHS = QUICK ? [1, 8, 64] : [1, 2, 4, 8, 16, 32, 64];
 const BLOCK = 16 * 1024;
-const FILE_SIZE = (QUICK ? 8 : 32) * 1024 * 1024;
+const FILE_SIZE = (QUICK ? 4 : 32) * 1024 * 1024;
 const READS = FILE_SIZE / BLOCK;
 
 const dir = Deno.makeTempDirSync({ prefix: "sizing_aio_" });

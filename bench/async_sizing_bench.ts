@@ -27,7 +27,7 @@ async function run(
 }
 
 // A request that waits (a network round trip) then parses a small response.
-const REQUESTS = QUICK ? 128 : 256;
+const REQUESTS = QUICK ? 64 : 256;
 const WAIT_MS = 1;
 const doc = JSON.stringify(
   Array.from(
