@@ -339,7 +339,7 @@ export class Ring {
     const kernelHead = Atomics.load(this.#u32, this.#sqHead);
     const cqRoom = lo >= INTERNAL
       ? this.#cqEntries
-      : this.#cqEntries - RESERVED;
+      : this.#cqEntries - Math.min(RESERVED, this.#cqEntries >> 2);
     if (
       this.#inKernel >= cqRoom ||
       ((this.#tail - kernelHead) >>> 0) >= this.#sqEntries
@@ -376,13 +376,20 @@ export class Ring {
       const submitted = this.#enter();
       // Cached reads often complete inside io_uring_enter: reap them now.
       const reaped = this.#reap();
-      // Room freed in either ring lets more of the backlog in.
+      // The completions may have queued requests (the next of a queue), and
+      // freed room for the backlog: submit those now, in this same pass,
+      // rather than arming a wait that would then hold their completions.
       if (
         submitted + reaped === 0 ||
-        this.#backlog.length + this.#internalBacklog.length === 0
+        (this.#unsubmitted() === 0 &&
+          this.#backlog.length + this.#internalBacklog.length === 0)
       ) break;
     }
     this.#rearm();
+  }
+
+  #unsubmitted(): number {
+    return (this.#tail - Atomics.load(this.#u32, this.#sqHead)) >>> 0;
   }
 
   // Moves waiting submissions into the SQ while there is room.
@@ -412,8 +419,7 @@ export class Ring {
   #enter(): number {
     let submitted = 0;
     for (;;) {
-      const toSubmit = (this.#tail - Atomics.load(this.#u32, this.#sqHead)) >>>
-        0;
+      const toSubmit = this.#unsubmitted();
       if (toSubmit === 0) return submitted;
       Atomics.store(this.#u32, this.#sqTail, this.#tail);
       const n = this.#lib.enter(
@@ -510,7 +516,8 @@ export class Ring {
   #rearm(): void {
     if (this.#mappings.length === 0) return;
     if (this.#pending > 0) {
-      if (this.#waiting === null) this.#wait();
+      // A flush still to run submits first and rearms after.
+      if (this.#waiting === null && !this.#flushScheduled) this.#wait();
     } else if (this.#waiting !== null && !this.#wakeInFlight) {
       this.#wake();
     }
