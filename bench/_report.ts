@@ -434,7 +434,7 @@ function advice(
           ? `That is \`navigator.hardwareConcurrency\` (${cores}), the default: leave it unset.`
           : cpu.value < cores
           ? `That is fewer than the ${cores} logical cores: past ${cpu.value} workers the extra ones share cores (SMT siblings, other load, or memory bandwidth) without more throughput.`
-          : `That is more than the ${cores} logical cores reported; the curve kept rising, so check the chart before going further.`),
+          : `That is more than the ${cores} logical cores: extra workers can only win CPU time from other processes (or hide stalls), so on an idle machine expect the knee at or below the core count; check the load average above and the chart before going higher.`),
     );
   }
   const mixed = get("pool/mixed");
