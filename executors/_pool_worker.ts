@@ -144,6 +144,8 @@ export class PoolWorker implements WorkerLoad {
     def: (id: number) => FnDef,
     runningLimit: number,
   ): void {
+    // Held while any slot is taken: the pool waits for the worker's answer.
+    if (this.#free.length === SLOT_COUNT) setWorkerRef(this.worker, true);
     const slot = this.#free.pop()!;
     this.#tasks[slot] = task;
     Atomics.store(this.#slots, slot, SLOT_SENT);
@@ -170,7 +172,6 @@ export class PoolWorker implements WorkerLoad {
     }
     task.state = SENT;
     if (this.running < runningLimit) this.promote(task);
-    if (this.inFlight === 1) setWorkerRef(this.worker, true);
   }
 
   /** Counts a task it holds as running. */
@@ -294,6 +295,10 @@ export class PoolWorker implements WorkerLoad {
     this.#tasks[slot] = undefined;
     Atomics.store(this.#slots, slot, SLOT_FREE);
     this.#free.push(slot);
+    // Nothing to wait for: an idle worker must not keep the process alive.
+    if (this.#free.length === SLOT_COUNT && !this.dead) {
+      setWorkerRef(this.worker, false);
+    }
   }
 
   #detach(task: PoolTask): void {
@@ -308,7 +313,6 @@ export class PoolWorker implements WorkerLoad {
       this.idleSince = performance.now();
       this.#order = [];
       this.#orderHead = 0;
-      if (!this.dead) setWorkerRef(this.worker, false);
     }
   }
 }

@@ -708,9 +708,16 @@ export class WorkerPoolExecutor implements Executor {
     for (const worker of this.#workers) {
       for (const failure of worker.flush()) failures.push(failure);
     }
-    for (const [task, error] of failures) {
+    for (const [task] of failures) {
       this.#leave(task);
       this.#failed++;
+    }
+    if (failures.length > 0) {
+      for (const worker of [...this.#workers]) {
+        if (worker.inFlight === 0) this.#becameIdle(worker);
+      }
+    }
+    for (const [task, error] of failures) {
       settle(task, () => task.future.setException(error));
     }
     if (failures.length > 0) this.#checkDrained();
@@ -866,7 +873,7 @@ export class WorkerPoolExecutor implements Executor {
       if (worker.revoke(task)) {
         this.#leave(task);
         this.#cancelled++;
-        if (worker.inFlight === 0) this.#becameIdle(worker);
+        this.#lightened(worker);
         this.#checkDrained();
       } else {
         // The worker has just started it: it is running, not cancellable.
@@ -893,8 +900,8 @@ export class WorkerPoolExecutor implements Executor {
           "(cancel({ force: true }))",
         task,
       );
-    } else if (worker !== undefined && worker.inFlight === 0) {
-      this.#becameIdle(worker);
+    } else if (worker !== undefined) {
+      this.#lightened(worker);
     }
     this.#checkDrained();
     return true;
@@ -916,8 +923,8 @@ export class WorkerPoolExecutor implements Executor {
           "timed out",
         task,
       );
-    } else if (worker !== undefined && worker.inFlight === 0) {
-      this.#becameIdle(worker);
+    } else if (worker !== undefined) {
+      this.#lightened(worker);
     }
     settle(task, () => task.future.setException(error));
     this.#checkDrained();
@@ -1037,6 +1044,12 @@ export class WorkerPoolExecutor implements Executor {
   }
 
   // ------------------------------------------------------------ lifecycle
+
+  /** A task left `worker` without an answer (revoked): it has room again. */
+  #lightened(worker: PoolWorker): void {
+    if (worker.inFlight === 0) this.#becameIdle(worker);
+    if (this.#queued > 0) this.#scheduleDispatch();
+  }
 
   #becameIdle(worker: PoolWorker): void {
     if (worker.dead) return;
