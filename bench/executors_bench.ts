@@ -1,0 +1,278 @@
+// Copyright 2026 the @concurrent/futures authors. MIT license.
+
+/**
+ * WorkerPoolExecutor against its peers, side by side in one run.
+ *
+ * - "trivial": 20 000 trivial module tasks (`n => n + 1`) submitted at once,
+ *   then all awaited, with 2 workers each: this pool (`submit`, and `map`
+ *   with chunks of 256), npm:poolifier-web-worker (the baseline) and
+ *   npm:piscina (on Deno's `node:worker_threads`).
+ * - "cpu": the same batch of CPU-bound tasks (naive fib) on 1 worker (the
+ *   baseline) and on one worker per core.
+ *
+ * Every pool is created and warmed (all its workers started, the task module
+ * imported) before anything is timed and kept across iterations, so neither
+ * spawning nor the first import is measured.
+ *
+ * Two ways to run it:
+ *
+ * - `deno bench -A bench/executors_bench.ts`: Deno.bench groups.
+ * - `deno run -A bench/executors_bench.ts [--rounds=15]`: every case once per
+ *   round, the cases interleaved so that all see the same machine, then the
+ *   median per case, the ratios, and the targets (trivial tasks at least 3x
+ *   poolifier-web-worker; CPU speedup at least 0.9 x cores).
+ *
+ * @module
+ */
+
+import { tasks, WorkerPoolExecutor } from "@concurrent/futures";
+// The peers are bench-only dependencies, so they stay out of deno.json.
+// deno-lint-ignore no-import-prefix
+import { FixedThreadPool } from "npm:poolifier-web-worker@^0.5.15";
+// deno-lint-ignore no-import-prefix
+import { Piscina } from "npm:piscina@^5.3.2";
+import type * as BenchTasks from "./fixtures/executors_tasks.ts";
+
+const TASKS = import.meta.resolve("./fixtures/executors_tasks.ts");
+const T = tasks<typeof BenchTasks>(TASKS);
+const TRIVIAL = 20_000;
+const WORKERS = 2;
+const CORES = navigator.hardwareConcurrency;
+const FIB_N = 30;
+const FIB_VALUE = 832040;
+const FIB_TASKS = 4 * CORES;
+
+interface Case {
+  name: string;
+  group: "trivial" | "cpu";
+  baseline?: boolean;
+  /** Why it cannot run, if it cannot. */
+  unavailable?: string;
+  run(): Promise<void>;
+}
+
+function check(results: number[]): void {
+  if (results.length !== TRIVIAL || results[TRIVIAL - 1] !== TRIVIAL) {
+    throw new Error("wrong results");
+  }
+}
+
+/** Runs tasks at once, repeatedly, until every worker has started. */
+async function warm(
+  workers: number,
+  started: () => number,
+  run: () => PromiseLike<unknown>,
+): Promise<void> {
+  for (let round = 0; round < 2 || started() < workers; round++) {
+    if (round === 20) throw new Error(`only ${started()} workers started`);
+    await Promise.all(Array.from({ length: 4 * workers }, run));
+  }
+}
+
+/** Creates and warms every pool; returns the cases and how to close them. */
+async function setup(): Promise<
+  { cases: Case[]; close: () => Promise<void> }
+> {
+  const ours = new WorkerPoolExecutor({
+    maxWorkers: WORKERS,
+    minWorkers: WORKERS,
+    idleTimeout: Infinity,
+  });
+  await warm(WORKERS, () => ours.stats().workers, () => ours.submit(T.fib, 18));
+
+  const poolifier = new FixedThreadPool<number, number>(
+    WORKERS,
+    new URL("./fixtures/executors_poolifier_worker.ts", import.meta.url),
+    { errorEventHandler: (event) => console.error(event) },
+  );
+  await warm(
+    WORKERS,
+    () => poolifier.info.workerNodes,
+    () => poolifier.execute(1),
+  );
+
+  let piscina: Piscina | undefined;
+  let piscinaError: string | undefined;
+  try {
+    piscina = new Piscina({
+      filename: TASKS,
+      name: "inc",
+      minThreads: WORKERS,
+      maxThreads: WORKERS,
+      idleTimeout: Infinity,
+    });
+    await warm(WORKERS, () => piscina!.threads.length, () => piscina!.run(1));
+  } catch (error) {
+    piscinaError = String(error);
+  }
+
+  const single = new WorkerPoolExecutor({
+    maxWorkers: 1,
+    minWorkers: 1,
+    idleTimeout: Infinity,
+  });
+  await warm(1, () => single.stats().workers, () => single.submit(T.fib, 18));
+  const perCore = new WorkerPoolExecutor({
+    maxWorkers: CORES,
+    minWorkers: CORES,
+    idleTimeout: Infinity,
+  });
+  await warm(
+    CORES,
+    () => perCore.stats().workers,
+    () => perCore.submit(T.fib, 18),
+  );
+
+  const fibBatch = async (pool: WorkerPoolExecutor) => {
+    const futures = Array.from(
+      { length: FIB_TASKS },
+      () => pool.submit(T.fib, FIB_N),
+    );
+    for (const value of await Promise.all(futures)) {
+      if (value !== FIB_VALUE) throw new Error("wrong fib");
+    }
+  };
+
+  const cases: Case[] = [
+    {
+      name: "WorkerPoolExecutor.submit",
+      group: "trivial",
+      async run() {
+        const futures = new Array(TRIVIAL);
+        for (let i = 0; i < TRIVIAL; i++) futures[i] = ours.submit(T.inc, i);
+        check(await Promise.all(futures));
+      },
+    },
+    {
+      name: "WorkerPoolExecutor.map (chunksize 256)",
+      group: "trivial",
+      async run() {
+        const items = Array.from({ length: TRIVIAL }, (_, i) => i);
+        check(
+          await Array.fromAsync(ours.map(T.inc, items, { chunksize: 256 })),
+        );
+      },
+    },
+    {
+      name: "poolifier-web-worker",
+      group: "trivial",
+      baseline: true,
+      async run() {
+        const promises = new Array(TRIVIAL);
+        for (let i = 0; i < TRIVIAL; i++) promises[i] = poolifier.execute(i);
+        check(await Promise.all(promises));
+      },
+    },
+    {
+      name: "piscina (node:worker_threads)",
+      group: "trivial",
+      unavailable: piscinaError,
+      async run() {
+        const promises = new Array(TRIVIAL);
+        for (let i = 0; i < TRIVIAL; i++) promises[i] = piscina!.run(i);
+        check(await Promise.all(promises));
+      },
+    },
+    {
+      name: `fib(${FIB_N}) x ${FIB_TASKS}, 1 worker`,
+      group: "cpu",
+      baseline: true,
+      run: () => fibBatch(single),
+    },
+    {
+      name: `fib(${FIB_N}) x ${FIB_TASKS}, ${CORES} workers (one per core)`,
+      group: "cpu",
+      run: () => fibBatch(perCore),
+    },
+  ];
+  const close = async () => {
+    await Promise.all([
+      ours.shutdown(),
+      single.shutdown(),
+      perCore.shutdown(),
+      poolifier.destroy(),
+      piscina?.destroy(),
+    ]);
+  };
+  return { cases, close };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2
+    ? sorted[middle]
+    : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** The table mode: interleaved rounds, medians, ratios, targets. */
+async function table(rounds: number): Promise<void> {
+  const { cases, close } = await setup();
+  const runnable = cases.filter((c) => c.unavailable === undefined);
+  const times = new Map<Case, number[]>(runnable.map((c) => [c, []]));
+  for (let round = 0; round < rounds + 1; round++) {
+    for (const c of runnable) {
+      const start = performance.now();
+      await c.run();
+      // The first round is a warm-up for every case.
+      if (round > 0) times.get(c)!.push(performance.now() - start);
+    }
+  }
+  await close();
+  const medians = new Map(runnable.map((c) => [c, median(times.get(c)!)]));
+  console.log(
+    `${rounds} rounds, ${CORES} cores, ${Deno.build.target}, Deno ${Deno.version.deno}`,
+  );
+  for (const group of ["trivial", "cpu"]) {
+    const inGroup = cases.filter((c) => c.group === group);
+    const baseline = inGroup.find((c) => c.baseline)!;
+    console.log(`\n${group} (baseline: ${baseline.name})`);
+    for (const c of inGroup) {
+      if (c.unavailable !== undefined) {
+        console.log(`  ${c.name.padEnd(44)} cannot run: ${c.unavailable}`);
+        continue;
+      }
+      const ms = medians.get(c)!;
+      const ratio = medians.get(baseline)! / ms;
+      console.log(
+        `  ${c.name.padEnd(44)} median ${ms.toFixed(1).padStart(8)} ms` +
+          `  ${ratio.toFixed(2).padStart(6)}x baseline speed`,
+      );
+    }
+  }
+  const speed = (name: string) =>
+    medians.get(cases.find((c) => c.name === name)!)!;
+  const vsPoolifier = speed("poolifier-web-worker") /
+    speed("WorkerPoolExecutor.submit");
+  const cpu = cases.filter((c) => c.group === "cpu");
+  const speedup = medians.get(cpu[0])! / medians.get(cpu[1])!;
+  console.log(
+    `\ntargets: trivial submit ${vsPoolifier.toFixed(2)}x poolifier (>= 3: ${
+      vsPoolifier >= 3 ? "met" : "NOT met"
+    }); cpu speedup ${speedup.toFixed(2)}x on ${CORES} cores (>= ${
+      (0.9 * CORES).toFixed(1)
+    }: ${speedup >= 0.9 * CORES ? "met" : "NOT met"})`,
+  );
+}
+
+if (import.meta.main) {
+  const flag = Deno.args.find((arg) => arg.startsWith("--rounds="));
+  await table(flag === undefined ? 15 : Number(flag.slice("--rounds=".length)));
+} else {
+  // Under `deno bench` the pools stay open to the end: the bench runner
+  // exits once the last bench has run.
+  const { cases } = await setup();
+  for (const c of cases) {
+    Deno.bench({
+      name: c.unavailable === undefined
+        ? c.name
+        : `${c.name} (cannot run: ${c.unavailable})`,
+      group: c.group,
+      baseline: c.baseline ?? false,
+      ignore: c.unavailable !== undefined,
+      async fn() {
+        await c.run();
+      },
+    });
+  }
+}
