@@ -8,7 +8,9 @@
  *   with chunks of 256), npm:poolifier-web-worker (the baseline) and
  *   npm:piscina (on Deno's `node:worker_threads`).
  * - "cpu": the same batch of CPU-bound tasks (naive fib) on 1 worker (the
- *   baseline) and on one worker per core.
+ *   baseline) and on one worker per core; and, as the machine's ceiling, the
+ *   same work on bare Web Workers (no pool: one message per worker carries
+ *   its share of the batch).
  *
  * Every pool is created and warmed (all its workers started, the task module
  * imported) before anything is timed and kept across iterations, so neither
@@ -123,6 +125,31 @@ async function setup(): Promise<
     () => perCore.submit(T.fib, 18),
   );
 
+  const raw = Array.from(
+    { length: CORES },
+    () =>
+      new Worker(
+        new URL("./fixtures/executors_raw_worker.ts", import.meta.url),
+        { type: "module" },
+      ),
+  );
+  const rawRun = (worker: Worker, count: number) =>
+    new Promise<number[]>((resolve) => {
+      worker.onmessage = (event) => resolve(event.data);
+      worker.postMessage({ n: FIB_N, count });
+    });
+  const rawBatch = async (workers: number) => {
+    const shares = await Promise.all(
+      raw.slice(0, workers).map((worker) =>
+        rawRun(worker, FIB_TASKS / workers)
+      ),
+    );
+    for (const value of shares.flat()) {
+      if (value !== FIB_VALUE) throw new Error("wrong fib");
+    }
+  };
+  await rawBatch(CORES);
+
   const fibBatch = async (pool: WorkerPoolExecutor) => {
     const futures = Array.from(
       { length: FIB_TASKS },
@@ -184,6 +211,16 @@ async function setup(): Promise<
       group: "cpu",
       run: () => fibBatch(perCore),
     },
+    {
+      name: `bare Web Workers: fib(${FIB_N}) x ${FIB_TASKS}, 1 worker`,
+      group: "cpu",
+      run: () => rawBatch(1),
+    },
+    {
+      name: `bare Web Workers: fib(${FIB_N}) x ${FIB_TASKS}, ${CORES} workers`,
+      group: "cpu",
+      run: () => rawBatch(CORES),
+    },
   ];
   const close = async () => {
     await Promise.all([
@@ -193,6 +230,7 @@ async function setup(): Promise<
       poolifier.destroy(),
       piscina?.destroy(),
     ]);
+    for (const worker of raw) worker.terminate();
   };
   return { cases, close };
 }
@@ -244,14 +282,19 @@ async function table(rounds: number): Promise<void> {
     medians.get(cases.find((c) => c.name === name)!)!;
   const vsPoolifier = speed("poolifier-web-worker") /
     speed("WorkerPoolExecutor.submit");
-  const cpu = cases.filter((c) => c.group === "cpu");
-  const speedup = medians.get(cpu[0])! / medians.get(cpu[1])!;
+  const cpu = cases.filter((c) => c.group === "cpu").map((c) =>
+    medians.get(c)!
+  );
+  const speedup = cpu[0] / cpu[1];
+  const ceiling = cpu[2] / cpu[3];
   console.log(
     `\ntargets: trivial submit ${vsPoolifier.toFixed(2)}x poolifier (>= 3: ${
       vsPoolifier >= 3 ? "met" : "NOT met"
     }); cpu speedup ${speedup.toFixed(2)}x on ${CORES} cores (>= ${
       (0.9 * CORES).toFixed(1)
-    }: ${speedup >= 0.9 * CORES ? "met" : "NOT met"})`,
+    }: ${speedup >= 0.9 * CORES ? "met" : "NOT met"}; bare Web Workers ${
+      ceiling.toFixed(2)
+    }x)`,
   );
 }
 
