@@ -161,13 +161,23 @@ let pools = 0;
  * Stopping a running task (`cancel({ force: true })`, an aborted `signal`,
  * a `timeout`) terminates its worker and replaces it. The other tasks the
  * worker had started fail with `WorkerCrashedError`; those it had not
- * started go back to the front of the queue. The same holds when a worker
- * dies: an error escaping every task, `self.close()`, `Deno.exit()`.
+ * started go back to the front of the queue (one that counted as running
+ * stays `running` there). The same holds when a worker dies: an error that
+ * escapes every task (an uncaught exception in a timer, an unhandled
+ * rejection; the worker's runtime catches it, reports it as the
+ * `WorkerCrashedError`'s `cause`, and the pool ends the worker), a task
+ * calling `self.close()` or `Deno.exit()` (announced before it happens).
+ * The host process never sees the error.
  *
  * Errors keep their `name`, `message`, worker-side `stack`, built-in class
  * and (cloneable) `cause`; a non-`Error` thrown value arrives as itself. An
  * argument or result that cannot be cloned fails its task with the
  * `DOMException` `DataCloneError`.
+ *
+ * Workers load this module's `_worker.ts` from wherever this module was
+ * imported (a file or an `http(s)` URL), so they need the permission to load
+ * it: `--allow-read` for a local file. A worker that cannot start breaks the
+ * pool (`BrokenExecutorError`, its cause saying why).
  *
  * @example Usage
  * ```ts
@@ -357,7 +367,11 @@ export class WorkerPoolExecutor implements Executor {
    *   and the task is stopped the same way if it is running.
    * - `transfer`: objects moved to the worker rather than copied. They are
    *   moved at the call: detached when `run` returns, even if the task still
-   *   waits for a worker.
+   *   waits for a worker. (If the arguments cannot be cloned the future fails
+   *   with `DataCloneError`, and, as with Deno's `postMessage`, the listed
+   *   objects may be detached all the same.) Should the worker die before
+   *   starting the task, the task fails with `WorkerCrashedError` rather than
+   *   being sent to another worker: the objects went with the dead one.
    *
    * @typeParam A The argument types.
    * @typeParam R The return type.
