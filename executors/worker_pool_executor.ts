@@ -129,6 +129,11 @@ const WORKER_URL = new URL("./_worker.ts", import.meta.url);
 const AHEAD_BUDGET_MS = 2;
 /** How much an idle timer may fire early (timers are not exact). */
 const TIMER_SLACK_MS = 1;
+/**
+ * Workers that may die in a row without answering for any task before the
+ * pool gives up (BrokenExecutorError) rather than respawn them forever.
+ */
+const MAX_FRUITLESS_CRASHES = 3;
 
 let pools = 0;
 
@@ -222,6 +227,8 @@ export class WorkerPoolExecutor implements Executor {
   /** Moving average of each function's cost per item (ms). */
   readonly #costs: (number | undefined)[] = [];
   #dispatchScheduled = false;
+  /** Workers that died in a row without a single answer. */
+  #fruitless = 0;
   #shutdown = false;
   #broken: BrokenExecutorError | undefined;
   #drained: PromiseWithResolvers<void> | undefined;
@@ -806,6 +813,7 @@ export class WorkerPoolExecutor implements Executor {
   }
 
   #onDone(worker: PoolWorker, results: unknown[]): void {
+    this.#fruitless = 0;
     const settled: unknown[] = [];
     for (let i = 0; i < results.length; i += RESULT_STRIDE) {
       const task = worker.answer(results[i] as number);
@@ -998,6 +1006,15 @@ export class WorkerPoolExecutor implements Executor {
     for (const task of failed) {
       this.#leave(task);
       this.#failed++;
+    }
+    if (
+      failed.length === 0 && except === undefined && requeue.length > 0 &&
+      ++this.#fruitless >= MAX_FRUITLESS_CRASHES
+    ) {
+      // Workers die before they start any task: respawning cannot help.
+      this.#requeue(requeue);
+      this.#break(cause, `${MAX_FRUITLESS_CRASHES} workers died in a row`);
+      return;
     }
     this.#requeue(requeue);
     for (const task of failed) {

@@ -10,9 +10,12 @@ import {
   assertNotEquals,
   assertRejects,
   assertStringIncludes,
+  assertThrows,
 } from "@std/assert";
 import {
+  BrokenExecutorError,
   CancelledError,
+  task,
   TimeoutError,
   WorkerCrashedError,
   WorkerPoolExecutor,
@@ -162,4 +165,30 @@ Deno.test("WorkerPoolExecutor: a crash while tasks wait ahead on that worker run
   assertNotEquals(await pool.submit(T.whoami), "q-1");
   const stats = pool.stats();
   assertEquals(stats.completed + stats.failed, 7);
+});
+
+Deno.test("WorkerPoolExecutor: workers that keep dying before starting any task break the pool", async () => {
+  // Each worker's initializer leaves a timer that throws once the worker
+  // runs; its only task waits for a module that never finishes loading.
+  const pool = new WorkerPoolExecutor({
+    maxWorkers: 1,
+    initializer: () => {
+      setTimeout(() => {
+        throw new Error("bad initializer side effect");
+      }, 10);
+    },
+  });
+  const stuck = pool.submit(
+    task<() => number>(
+      new URL("./fixtures/pool_stuck_module.ts", import.meta.url),
+      "unreachable",
+    ),
+  );
+  const error = await stuck.exception();
+  assertInstanceOf(error, BrokenExecutorError);
+  assertStringIncludes(error.message, "died in a row");
+  assertEquals((error.cause as Error).message, "bad initializer side effect");
+  assertThrows(() => pool.submit(T.add, 1, 1), BrokenExecutorError);
+  await pool.shutdown();
+  assertEquals(pool.stats().workers, 0);
 });
