@@ -249,15 +249,19 @@ export function lineChart(spec: ChartSpec): string {
     if (knee && !multi) {
       // The band every size at or past the knee reaches.
       const tol = spec.tolerance ?? 1 - knee.threshold / knee.bestY;
+      const lowLeft = pts[0].y <= pts[pts.length - 1].y;
       out.push(
         `<line x1="${left}" y1="${c(fy(knee.threshold))}" x2="${
           left + plotW
         }" y2="${
           c(fy(knee.threshold))
         }" stroke="#999" stroke-width="1" stroke-dasharray="2 3"/>`,
-        `<text x="${left + plotW - 4}" y="${
-          c(fy(knee.threshold) + 14)
-        }" text-anchor="end" font-size="11" fill="#777">${
+        // Above the line, at the end where the curve is lower (further away).
+        `<text x="${lowLeft ? left + 6 : left + plotW - 6}" y="${
+          c(fy(knee.threshold) - 5)
+        }" text-anchor="${
+          lowLeft ? "start" : "end"
+        }" font-size="11" fill="#777">${
           escapeXml(`${Math.round((1 - tol) * 100)}% of best`)
         }</text>`,
       );

@@ -179,7 +179,7 @@ sweep({
 
 // Mostly waiting with a little CPU: a worker saturates its core at about
 // (compute + wait) / compute tasks in flight.
-const CONCURRENCY = QUICK ? [1, 4, 16] : [1, 2, 4, 8, 16, 32];
+const CONCURRENCY = QUICK ? [1, 4, 16] : [1, 2, 4, 8, 16, 32, 64];
 const CONC_FIB = 22;
 const CONC_MS = 2;
 const CONC_TASKS = 2 * CORES * CONCURRENCY[CONCURRENCY.length - 1];
@@ -205,8 +205,8 @@ sweep({
     ),
 });
 
-const CHUNKS = QUICK ? [1, 16, 256] : [1, 4, 16, 64, 256];
-const ITEMS = QUICK ? 1024 : 4096;
+const CHUNKS = QUICK ? [1, 16, 256] : [1, 4, 16, 64, 256, 1024];
+const ITEMS = QUICK ? 1024 : 8192;
 sweep({
   group: "pool/chunksize",
   param: "chunksize",
