@@ -105,12 +105,11 @@ export class PoolWorker implements WorkerLoad {
         );
       }
     };
-    const defs = options.init === undefined ? undefined : options.init;
     this.worker.postMessage({
       t: MSG_INIT,
       slots: buffer,
       concurrency: options.concurrency,
-      init: defs,
+      init: options.init,
       initargs: options.initargs,
     });
   }
@@ -214,6 +213,8 @@ export class PoolWorker implements WorkerLoad {
           failures.push([task, error]);
         }
       }
+      // No message went through: the worker has not seen these functions.
+      for (const [id] of pendingDefs ?? []) this.#defined.delete(id);
     }
     for (const task of batchTasks) {
       // Moved objects now belong to the worker: a task that carried some

@@ -56,6 +56,12 @@ interface Entry {
   ms?: number;
 }
 
+/** Stands in for a function the pool never sent (a bug): its tasks fail. */
+const UNDEFINED_FN: Entry = {
+  error: new Error("The pool sent a task for a function it never defined"),
+  source: false,
+};
+
 /** Results are sent at least this often (ms) during a long run of tasks. */
 const FLUSH_INTERVAL_MS = 1;
 /** A task expected to take longer than this (ms) gets earlier results sent first. */
@@ -207,7 +213,7 @@ function pump(): void {
   try {
     let now = performance.now();
     while (active < concurrency && head < queue.length && !dead) {
-      const entry = entries.get(queue[head + 1] as number)!;
+      const entry = entries.get(queue[head + 1] as number) ?? UNDEFINED_FN;
       if (entry.loading !== undefined) {
         // A module still being imported: continue once it is.
         entry.loading.then(pump);

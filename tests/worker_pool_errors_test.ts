@@ -123,6 +123,17 @@ Deno.test("WorkerPoolExecutor: arguments that cannot be cloned reject with DataC
   assertEquals(await good2, 7);
   assertEquals(pool.stats().failed, 2);
   assertEquals(pool.stats().completed, 2);
+  // A function whose only task could not be sent is sent again with its
+  // next task (the worker, unharmed, is the same one).
+  const worker = await pool.submit(T.whoami);
+  const fresh = (x: unknown) => `got ${typeof x}`;
+  const lost = pool.submit(fresh, () => 1);
+  assertEquals(
+    ((await lost.exception()) as DOMException).name,
+    "DataCloneError",
+  );
+  assertEquals(await pool.submit(fresh, 1), "got number");
+  assertEquals(await pool.submit(T.whoami), worker);
 });
 
 Deno.test("WorkerPoolExecutor: a result that cannot be cloned rejects with DataCloneError, never hangs", async () => {
