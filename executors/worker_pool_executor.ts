@@ -422,7 +422,9 @@ export class WorkerPoolExecutor implements Executor {
       throw new TypeError("'transfer' must be an array");
     }
     let callArgs: unknown[] = args;
-    if (transfer !== undefined && transfer.length > 0) {
+    if (
+      transfer !== undefined && transfer.length > 0 && !signal?.aborted
+    ) {
       // Checked first: nothing is moved for a call that throws.
       this.#checkOpen();
       this.#fnId(fn as Callable<unknown[], unknown>);
