@@ -471,9 +471,11 @@ function advice(
     const parts: string[] = [];
     if (tiny?.value !== undefined) {
       parts.push(
-        `tasks sent one by one are bound by the message round trip (knee at ${
-          valueText(tiny)
-        } workers)`,
+        `submitted all at once they reach ${
+          formatSi(tiny.knee!.y)
+        } tasks/s with ${valueText(tiny)} worker${
+          tiny.value === 1 ? "" : "s"
+        } (more workers only add messages)`,
       );
     }
     if (chunk?.value !== undefined) {
@@ -481,9 +483,9 @@ function advice(
       const first = data && points(data.cases)[0];
       const gain = first && chunk.knee ? chunk.knee.y / first.y : undefined;
       parts.push(
-        `batch them with \`map(fn, items, { chunksize: ${chunk.value} })\`${
+        `\`map()\` keeps only a bounded number of chunks in flight, so batch there: \`map(fn, items, { chunksize: ${chunk.value} })\`${
           gain !== undefined && gain > 1.05
-            ? `: ${ratio(gain)} the items/s of chunksize ${first!.x}`
+            ? ` gives ${ratio(gain)} the items/s of chunksize ${first!.x}`
             : ""
         }`,
       );

@@ -18,11 +18,14 @@ import { describeMachine } from "./_machine.ts";
 import {
   generateReport,
   type Recommendation,
+  type ReportInput,
   type SuiteRun,
 } from "./_report.ts";
 import { parseSizingLine } from "./_sizing_common.ts";
 
 const ROOT = new URL("../", import.meta.url);
+/** The run's record, next to its JSON: what `--report-only` redraws from. */
+const RECORD = "sizing-run.json";
 
 interface Suite {
   suite: string;
@@ -48,10 +51,13 @@ Runs the pool-sizing bench suites and writes charts and recommendations.
   --suite NAME=FILE
                  run this bench file instead of the built-in suites
                  (repeatable; FILE relative to the repository root)
+  --report-only  redraw the charts and summary from the run recorded in the
+                 output folder (its JSON and ${RECORD}), without benching
   --help         this text`;
 
 interface Options {
   quick: boolean;
+  reportOnly: boolean;
   suites: Suite[];
   out: URL;
 }
@@ -59,6 +65,7 @@ interface Options {
 function parseOptions(args: string[]): Options {
   const options: Options = {
     quick: false,
+    reportOnly: false,
     suites: [...SUITES],
     out: new URL("bench/results/", ROOT),
   };
@@ -71,6 +78,7 @@ function parseOptions(args: string[]): Options {
       return v;
     };
     if (flag === "--quick") options.quick = true;
+    else if (flag === "--report-only") options.reportOnly = true;
     else if (flag === "--only") {
       const only = value().split(",").map((s) => s.trim()).filter(Boolean);
       const unknown = only.filter((s) => !SUITES.some((x) => x.suite === s));
@@ -230,14 +238,10 @@ function failedCount(report: BenchReport | undefined): number {
     .length ?? 0;
 }
 
-async function clearOutput(out: URL): Promise<void> {
+async function clearOutput(out: URL, pattern: RegExp): Promise<void> {
   await Deno.mkdir(out, { recursive: true });
   for await (const entry of Deno.readDir(out)) {
-    if (
-      entry.isFile &&
-      (/\.(svg|json)$/.test(entry.name) ||
-        /^summary\.md$|\.stderr\.txt$/.test(entry.name))
-    ) {
+    if (entry.isFile && pattern.test(entry.name)) {
       await Deno.remove(new URL(entry.name, out));
     }
   }
@@ -255,28 +259,29 @@ function recommendationLines(recs: Recommendation[]): string[] {
   });
 }
 
-async function main(): Promise<number> {
-  let options: Options;
-  try {
-    options = parseOptions(Deno.args);
-  } catch (error) {
-    console.error((error as Error).message);
-    return 2;
-  }
+/** What a run was, besides the bench JSON: enough to redraw its report. */
+interface RunRecord {
+  machine: ReportInput["machine"];
+  mode: ReportInput["mode"];
+  date: string;
+  durationMs: number;
+  runs: Omit<SuiteRun, "report">[];
+}
+
+async function measure(options: Options): Promise<ReportInput> {
   const machine = describeMachine();
   const date = new Date().toISOString();
   const runStart = performance.now();
   const suites = options.suites;
-  const outPath = decodeURIComponent(options.out.pathname);
   say(
     `sizing: ${
       options.quick ? "quick" : "full"
     } run, ${suites.length} suite(s) on ${machine.cores} cores${
       machine.cpuModel ? ` (${machine.cpuModel})` : ""
-    }, Deno ${machine.deno} → ${outPath}`,
+    }, Deno ${machine.deno} → ${outPathOf(options)}`,
   );
 
-  const runs: SuiteRun[] = [];
+  const runs: (SuiteRun & { stderr: string[] })[] = [];
   for (const [i, { suite, file }] of suites.entries()) {
     const label = `[${i + 1}/${suites.length} ${suite}]`;
     const run = await runSuite(suite, file, options.quick, runStart, label);
@@ -291,30 +296,82 @@ async function main(): Promise<number> {
     runs.push(run);
   }
 
-  await clearOutput(options.out);
-  for (const run of runs as (SuiteRun & { stderr: string[] })[]) {
-    if (run.report) {
-      await Deno.writeTextFile(
-        new URL(`${run.suite}.json`, options.out),
-        JSON.stringify(run.report, null, 2) + "\n",
-      );
-    }
-    if (run.error || failedCount(run.report) > 0) {
-      await Deno.writeTextFile(
-        new URL(`${run.suite}.stderr.txt`, options.out),
-        run.stderr.join("\n") + "\n",
-      );
-    }
-    delete (run as { stderr?: string[] }).stderr;
-  }
-  const durationMs = performance.now() - runStart;
-  const report = generateReport({
+  await clearOutput(options.out, /\.(svg|json)$|^summary\.md$|\.stderr\.txt$/);
+  const record: RunRecord = {
     machine,
-    runs,
     mode: options.quick ? "quick" : "full",
     date,
-    durationMs,
-  });
+    durationMs: performance.now() - runStart,
+    runs: [],
+  };
+  for (const { stderr, report, ...run } of runs) {
+    if (report) {
+      await Deno.writeTextFile(
+        new URL(`${run.suite}.json`, options.out),
+        JSON.stringify(report, null, 2) + "\n",
+      );
+    }
+    if (run.error || failedCount(report) > 0) {
+      await Deno.writeTextFile(
+        new URL(`${run.suite}.stderr.txt`, options.out),
+        stderr.join("\n") + "\n",
+      );
+    }
+    record.runs.push(run);
+  }
+  await Deno.writeTextFile(
+    new URL(RECORD, options.out),
+    JSON.stringify(record, null, 2) + "\n",
+  );
+  return {
+    ...record,
+    runs: runs.map(({ stderr: _, ...run }) => run),
+  };
+}
+
+/** Reads a run back from its output folder (`--report-only`). */
+async function recorded(options: Options): Promise<ReportInput> {
+  const record: RunRecord = JSON.parse(
+    await Deno.readTextFile(new URL(RECORD, options.out)),
+  );
+  const runs: SuiteRun[] = [];
+  for (const run of record.runs) {
+    let report: BenchReport | undefined;
+    try {
+      report = parseBenchOutput(
+        await Deno.readTextFile(new URL(`${run.suite}.json`, options.out)),
+      );
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    runs.push({ ...run, report });
+  }
+  await clearOutput(options.out, /\.svg$|^summary\.md$/);
+  return { ...record, runs };
+}
+
+function outPathOf(options: Options): string {
+  return decodeURIComponent(options.out.pathname);
+}
+
+async function main(): Promise<number> {
+  let options: Options;
+  try {
+    options = parseOptions(Deno.args);
+  } catch (error) {
+    console.error((error as Error).message);
+    return 2;
+  }
+  let input: ReportInput;
+  try {
+    input = options.reportOnly
+      ? await recorded(options)
+      : await measure(options);
+  } catch (error) {
+    console.error(`sizing: ${(error as Error).message}`);
+    return 2;
+  }
+  const report = generateReport(input);
   for (const [name, content] of report.files) {
     await Deno.writeTextFile(new URL(name, options.out), content);
   }
@@ -326,7 +383,11 @@ async function main(): Promise<number> {
   }
   for (const problem of report.problems) say(`  ⚠ ${problem}`);
   say(
-    `\nTook ${clock(durationMs)}. Charts and details: ${outPath}summary.md`,
+    `\n${
+      options.reportOnly
+        ? "Redrawn from the recorded run"
+        : `Took ${clock(input.durationMs!)}`
+    }. Charts and details: ${outPathOf(options)}summary.md`,
   );
   return report.problems.length > 0 ? 1 : 0;
 }

@@ -625,6 +625,7 @@ Deno.test("deno task sizing runs a suite and writes JSON, charts and summary", a
         "pool-cpu.svg",
         "pool-tiny.svg",
         "summary.md",
+        "sizing-run.json",
       ]),
     );
     const raw = JSON.parse(await Deno.readTextFile(`${out}/tiny.json`));
@@ -638,6 +639,23 @@ Deno.test("deno task sizing runs a suite and writes JSON, charts and summary", a
     assertStringIncludes(summary, "Quick run");
     assertStringIncludes(summary, "tiny: tiny fixture note");
     assertStringIncludes(summary, "sleeps standing in for work");
+
+    // --report-only redraws the same report from the recorded run.
+    await Deno.remove(`${out}/summary.md`);
+    await Deno.remove(`${out}/pool-cpu.svg`);
+    const again = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "bench/sizing.ts", "--report-only", "--out", out],
+      cwd: new URL("../", import.meta.url),
+      env: { NO_COLOR: "1" },
+      stderr: "inherit",
+    }).output();
+    assertEquals(again.code, 1);
+    assertStringIncludes(
+      new TextDecoder().decode(again.stdout),
+      "Redrawn from the recorded run",
+    );
+    assertEquals(await Deno.readTextFile(`${out}/summary.md`), summary);
+    assertSvg(await Deno.readTextFile(`${out}/pool-cpu.svg`));
   } finally {
     await Deno.remove(out, { recursive: true });
   }
