@@ -132,7 +132,7 @@ const WORKLOADS: Record<string, WorkloadInfo> = {
   "pool/tiny": {
     title: "WorkerPoolExecutor: tiny tasks (overhead-bound)",
     setting: "maxWorkers",
-    context: "tiny tasks sent one by one",
+    context: "tiny tasks submitted at once",
   },
   "pool/concurrency": {
     title: "WorkerPoolExecutor: concurrentTasksPerWorker",
