@@ -178,6 +178,14 @@ Deno.test("asCompleted({ timeout: 0 }) with nothing done throws TimeoutError at 
 
 // ---------------------------------------------------------------- executors
 
+/** Polls `condition` (no timing assumed), failing after ~10 s rather than hanging. */
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; !condition(); i++) {
+    if (i === 2000) throw new Error("condition never met");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 function executors(): [string, () => Executor][] {
   return [
     ["AsyncExecutor", () => new AsyncExecutor({ maxConcurrency: 2 })],
@@ -338,7 +346,7 @@ Deno.test("WorkerPoolExecutor: cancel({ force: true }) runs callbacks inside the
   const stuck = pool.submit(() => new Promise<never>(() => {}));
   // Wait until it runs on the worker.
   const started = pool.submit(() => 1);
-  while (!stuck.running()) await new Promise((r) => setTimeout(r, 1));
+  await until(() => stuck.running());
   const seen: string[] = [];
   stuck.addDoneCallback((f) => seen.push(f.state));
   assert(stuck.cancel({ force: true }));
@@ -581,3 +589,176 @@ aioTest(
     });
   },
 );
+
+aioTest("aioOpen takes a file URL", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "contract_" });
+  try {
+    const url = new URL(`file://${dir}/with space.bin`);
+    const file = await aioOpen(url, { read: true, write: true, create: true });
+    const write: AioCb = { file, offset: 0, buffer: bytes(3) };
+    aioWrite(write);
+    await settle([write]);
+    assertEquals(aioReturn(write), 3);
+    await file.close();
+    assertEquals(await Deno.readFile(`${dir}/with space.bin`), bytes(3));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+aioTest(
+  "a buffer that is a view into a larger one is used in place",
+  async () => {
+    await withTemp(bytes(32), async (path) => {
+      await using file = await aioOpen(path, { read: true, write: true });
+      const whole = new Uint8Array(24).fill(0xee);
+      const read: AioCb = { file, offset: 4, buffer: whole.subarray(8, 16) };
+      aioRead(read);
+      await settle([read]);
+      assertEquals(aioReturn(read), 8);
+      const expected = new Uint8Array(24).fill(0xee);
+      expected.set(bytes(32).subarray(4, 12), 8);
+      assertEquals(whole, expected);
+      const source = Uint8Array.from({ length: 20 }, (_, i) => 100 + i);
+      const write: AioCb = {
+        file,
+        offset: 0,
+        buffer: source.subarray(5, 15),
+        nbytes: 3,
+      };
+      aioWrite(write);
+      await settle([write]);
+      assertEquals(aioReturn(write), 3);
+      const data = await Deno.readFile(path);
+      assertEquals(data.subarray(0, 4), Uint8Array.of(105, 106, 107, 4));
+    });
+  },
+);
+
+aioTest(
+  "lioListio wait: queued requests are in progress at return; empty lists resolve",
+  async () => {
+    await withTemp(bytes(8), async (path) => {
+      await using file = await aioOpen(path);
+      await lioListio(LIO_WAIT, []);
+      await lioListio(LIO_WAIT, [null, null]);
+      const cbs: AioCb[] = [0, 4].map((offset) => ({
+        file,
+        offset,
+        buffer: new Uint8Array(4),
+        opcode: LIO_READ,
+      }));
+      const waiting = lioListio(LIO_WAIT, cbs);
+      assertEquals(cbs.map(aioError), [EINPROGRESS, EINPROGRESS]);
+      await waiting;
+      assertEquals(cbs.map((cb) => aioReturn(cb)), [4, 4]);
+      // Nothing valid in the list: still EIO, each one's error recorded.
+      const bad: AioCb = {
+        file,
+        offset: -1,
+        buffer: new Uint8Array(1),
+        opcode: LIO_READ,
+      };
+      const error = await assertRejects(
+        () => lioListio(LIO_WAIT, [bad]),
+        AioError,
+      );
+      assertEquals(error.code, "EIO");
+      assertEquals(aioError(bad), "EINVAL");
+    });
+  },
+);
+
+aioTest(
+  "a cancelled request returns -1 once; its status stays readable",
+  async () => {
+    await withTemp(bytes(8), async (path) => {
+      await using file = await aioOpen(path);
+      const running: AioCb = { file, offset: 0, buffer: new Uint8Array(1) };
+      const queued: AioCb = { file, offset: 1, buffer: new Uint8Array(1) };
+      aioRead(running);
+      aioRead(queued);
+      assertEquals(aioCancel(file, queued), AIO_CANCELED);
+      assertEquals(aioReturn(queued), -1);
+      const again = assertThrows(() => aioReturn(queued), AioError);
+      assertEquals(again.code, "EINVAL");
+      assertEquals(aioError(queued), ECANCELED);
+      await settle([running]);
+      assertEquals(aioReturn(running), 1);
+    });
+  },
+  { queueDepth: 1 },
+);
+
+aioTest("lioListio's requests start in reqprio order too", async () => {
+  await withTemp(bytes(8), async (path) => {
+    await using file = await aioOpen(path);
+    const order: string[] = [];
+    const cb = (name: string, reqprio?: number): AioCb => ({
+      file,
+      offset: 0,
+      buffer: new Uint8Array(1),
+      opcode: LIO_READ,
+      reqprio,
+      notify: () => order.push(name),
+    });
+    const first = cb("first");
+    aioRead(first);
+    const list = [cb("p3", 3), cb("p1a", 1), cb("p2", 2), cb("p1b", 1)];
+    await lioListio(LIO_WAIT, list);
+    await settle([first]);
+    await new Promise((r) => setTimeout(r, 0));
+    assertEquals(order, ["first", "p1a", "p1b", "p2", "p3"]);
+  });
+}, { queueDepth: 1 });
+
+Deno.test("WorkerPoolExecutor: map() stopped early cancels what it holds", async () => {
+  const pool = new WorkerPoolExecutor({ maxWorkers: 1, idleTimeout: 10 });
+  const gate = new SharedArrayBuffer(4);
+  const blocked = (buffer: SharedArrayBuffer) => {
+    Atomics.wait(new Int32Array(buffer), 0, 0);
+    return 1;
+  };
+  const iterator = pool.map(blocked, Array(6).fill(gate), { buffersize: 6 });
+  const first = iterator.next();
+  // Once map() holds all six (one running, the rest waiting), stop.
+  await until(() => pool.stats().queued + pool.stats().running === 6);
+  assertEquals(await iterator.return!(), { done: true, value: undefined });
+  const flag = new Int32Array(gate);
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+  await first.catch(() => {});
+  await pool.shutdown();
+  const stats = pool.stats();
+  // One ran, one more may have been sent ahead; the rest were cancelled.
+  assert(stats.cancelled >= 4, `cancelled ${stats.cancelled}`);
+  assertEquals(stats.completed + stats.cancelled, 6);
+});
+
+Deno.test("WorkerPoolExecutor: shutdown({ wait: false }) stops even minWorkers once done", async () => {
+  const pool = new WorkerPoolExecutor({
+    maxWorkers: 2,
+    minWorkers: 2,
+    idleTimeout: 10,
+  });
+  const future = pool.submit((n: number) => n + 1, 1);
+  await pool.shutdown({ wait: false });
+  assertEquals(await future, 2);
+  await pool.shutdown(); // resolves once every worker is stopped
+  assertEquals(pool.stats().workers, 0);
+});
+
+for (const [kind, make] of executors()) {
+  Deno.test(`${kind}: run() moves every buffer of transfer, used in args or not`, async () => {
+    await using executor = make();
+    const unused = new ArrayBuffer(8);
+    const used = new Uint8Array(4).fill(7);
+    const future = executor.run(
+      (view: Uint8Array) => view.reduce((a, b) => a + b, 0),
+      [used],
+      { transfer: [unused, used.buffer] },
+    );
+    assertEquals([unused.byteLength, used.byteLength], [0, 0]);
+    assertEquals(await future, 28);
+  });
+}
