@@ -18,6 +18,7 @@ import {
   type AioCb,
   AioError,
   aioError,
+  type AioFile,
   aioFsync,
   aioInit,
   aioOpen,
@@ -27,6 +28,7 @@ import {
   aioWrite,
   asCompleted,
   AsyncExecutor,
+  type Callable,
   CancelledError,
   ECANCELED,
   EINPROGRESS,
@@ -41,6 +43,8 @@ import {
   LIO_WAIT,
   LIO_WRITE,
   lioListio,
+  type ReturnWhen,
+  task,
   TimeoutError,
   wait,
   WorkerPoolExecutor,
@@ -152,6 +156,17 @@ Deno.test("wait(): FIRST_EXCEPTION is not met by a cancelled future", async () =
   const { done, notDone } = await waiting;
   assertEquals(done, new Set([cancelled, pending]));
   assertEquals(notDone.size, 0);
+});
+
+Deno.test("wait(): FIRST_EXCEPTION is met by a failure whose value is undefined", async () => {
+  const failed = new Future<number>();
+  const pending = new Future<number>();
+  const waiting = wait([failed, pending], { returnWhen: FIRST_EXCEPTION });
+  failed.setException(undefined);
+  const { done, notDone } = await waiting;
+  assertEquals([...done], [failed]);
+  assertEquals([...notDone], [pending]);
+  pending.cancel();
 });
 
 Deno.test("asCompleted(): a cancelled future is yielded as completed", async () => {
@@ -762,3 +777,63 @@ for (const [kind, make] of executors()) {
     assertEquals(await future, 28);
   });
 }
+
+aioTest("maxRequests counts the requests of every file together", async () => {
+  await withTemp(bytes(8), async (path) => {
+    await using a = await aioOpen(path);
+    await using b = await aioOpen(path);
+    const cbs: AioCb[] = [a, b, a].map((file, offset) => ({
+      file,
+      offset,
+      buffer: new Uint8Array(1),
+    }));
+    aioRead(cbs[0]);
+    aioRead(cbs[1]);
+    const error = assertThrows(() => aioRead(cbs[2]), AioError);
+    assertEquals(error.code, "EAGAIN");
+    await settle(cbs.slice(0, 2));
+    assertEquals(cbs.slice(0, 2).map((cb) => aioReturn(cb)), [1, 1]);
+    assertEquals([cbs[0].buffer[0], cbs[1].buffer[0]], [1, 2]);
+  });
+}, { queueDepth: 1, maxRequests: 2 });
+
+Deno.test("the contract's type names are exported with its shapes", async () => {
+  // Mostly checked by the type checker: each line fails to compile if a name
+  // or a shape drifts from the contract.
+  const double: Callable<[number], number> = (n: number) => n * 2;
+  const byName: Callable<[number], number> = task<(n: number) => number>(
+    "file:///m.ts",
+  );
+  const when: ReturnWhen = FIRST_EXCEPTION;
+  const thenable: PromiseLike<number> = new Future<number>();
+  const settings: {
+    queueDepth: number;
+    maxRequests: number;
+    backend: "deno" | "io_uring";
+  } = aioInit();
+  const status: (cb: AioCb) => 0 | string = aioError;
+  const cancel: (
+    file: AioFile,
+    cb?: AioCb,
+  ) => "AIO_CANCELED" | "AIO_NOTCANCELED" | "AIO_ALLDONE" = aioCancel;
+  await using pool = new WorkerPoolExecutor({ maxWorkers: 1, idleTimeout: 10 });
+  const executor: Executor = pool;
+  const stats: {
+    workers: number;
+    busy: number;
+    queued: number;
+    running: number;
+    completed: number;
+    failed: number;
+    cancelled: number;
+  } = pool.stats();
+  assertEquals(await executor.submit(double, 4), 8);
+  assertEquals(typeof byName, "object");
+  assertEquals(when, "FIRST_EXCEPTION");
+  assertEquals(typeof thenable.then, "function");
+  assertEquals(typeof settings.queueDepth, "number");
+  assertEquals([typeof status, typeof cancel], ["function", "function"]);
+  assertEquals(Object.keys(stats).length, 7);
+  const error = new AioError("EIO");
+  assertEquals([error.name, error.code], ["AioError", "EIO"]);
+});
