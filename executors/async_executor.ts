@@ -275,7 +275,8 @@ export class AsyncExecutor implements Executor {
   /**
    * Applies `fn` to every item with at most `maxConcurrency` calls in flight,
    * lazily: at most `buffersize` results are held pending (default
-   * `2 * maxConcurrency * chunksize`), so an endless iterable works. A chunk
+   * `2 * maxConcurrency * chunksize`, at least 128), so an endless iterable
+   * works. A chunk
    * of `chunksize` items is one task that calls `fn` on its items one after
    * the other. Work starts with the iteration.
    *

@@ -25,7 +25,8 @@ export interface MapOptions {
   chunksize?: number;
   /**
    * Results held pending at most (in items); an endless iterable works.
-   * Default: twice the executor's parallelism, times `chunksize`.
+   * Default: twice the executor's parallelism, times `chunksize`, and at
+   * least 128.
    */
   buffersize?: number;
   /** Yield in input order (default `true`) or in completion order. */
