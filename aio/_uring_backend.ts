@@ -24,9 +24,7 @@
 // courtesy, not a boundary: `--allow-ffi`, which this backend needs, lets any
 // code do anything, as `-A` does.
 
-// Full specifier: a user importing mod.ts by URL does not get our deno.json.
-// deno-lint-ignore no-import-prefix
-import { fromFileUrl } from "jsr:@std/path@^1.1.6/from-file-url";
+import { fromFileUrl } from "./_file_url.ts";
 import type {
   Backend,
   BackendFile,

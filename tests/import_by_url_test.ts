@@ -1,18 +1,20 @@
 // Copyright 2026 the @concurrent/futures authors. MIT license.
-// The pool works the way users import it: by file URL from a program in
-// another directory, and over HTTP. The worker script is found from
+// The module works the way users meet it: imported by file URL or over HTTP
+// from a program in a folder with no deno.json (so no import map, no links,
+// no lock), with a fresh module cache, no registry reachable, and only the
+// permissions the README's table names. The worker script is found from
 // import.meta.url, never from the working directory.
 
 import { assertEquals } from "@std/assert";
-import { fromFileUrl, join, relative } from "@std/path";
-import { deno, outsideConfig } from "./fixtures/pool_helpers.ts";
+import { fromFileUrl, join, relative, toFileUrl } from "@std/path";
+import { deno } from "./fixtures/pool_helpers.ts";
 
 const ROOT = fromFileUrl(new URL("../", import.meta.url));
 
-/** A program run from a fresh directory that imports the library from `base`. */
-function user(base: string): string {
+/** A program that imports the library from `base` and uses both halves. */
+function user(base: string, dataFile: string): string {
   return `
-import { tasks, WorkerPoolExecutor } from "${base}mod.ts";
+import { aioOpen, aioRead, aioReturn, aioSuspend, tasks, WorkerPoolExecutor } from "${base}mod.ts";
 const fixture = "${base}tests/fixtures/pool_tasks.ts";
 const T = tasks<{ add(a: number, b: number): number }>(fixture);
 await using pool = new WorkerPoolExecutor({ maxWorkers: 2, name: "user" });
@@ -22,41 +24,79 @@ const results = await Promise.all([
   pool.submit(() => self.name),
   Array.fromAsync(pool.map((n: number) => n + 1, [1, 2, 3], { chunksize: 2 })),
 ]);
+await using file = await aioOpen(${JSON.stringify(dataFile)}, { read: true });
+const cb = { file, offset: 7, buffer: new Uint8Array(3) };
+aioRead(cb);
+await aioSuspend([cb]);
+results.push(aioReturn(cb), new TextDecoder().decode(cb.buffer));
 console.log(JSON.stringify(results));
 `;
 }
 
+const EXPECTED = JSON.stringify([42, 3, "user-1", [2, 3, 4], 3, "aio"]);
+
+/**
+ * Runs the user program from a fresh folder with exactly `permissions`.
+ * Registries point at a closed port, so a `jsr:` or `npm:` import anywhere in
+ * the graph fails fast instead of resolving.
+ */
 async function runUser(
-  base: string,
-  permissions: string[],
+  base: (dataFile: string) => string,
+  permissions: (dataFile: string) => string[],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const dir = await Deno.makeTempDir({ prefix: "pool_user_" });
   try {
-    await Deno.writeTextFile(join(dir, "deno.json"), outsideConfig());
-    await Deno.writeTextFile(join(dir, "main.ts"), user(base));
-    // A cache of its own: modules fetched from the test server (a new port
-    // each run) stay out of the shared one.
-    return await deno(["run", ...permissions, "main.ts"], {
-      cwd: dir,
-      env: { DENO_DIR: join(dir, "cache") },
-    });
+    const dataFile = join(dir, "data.txt");
+    await Deno.writeTextFile(dataFile, "hello, aio!");
+    await Deno.writeTextFile(
+      join(dir, "main.ts"),
+      user(base(dataFile), dataFile),
+    );
+    return await deno(
+      ["run", "--no-config", ...permissions(dataFile), "main.ts"],
+      {
+        cwd: dir,
+        env: {
+          // A cache of its own: nothing comes from the shared one, and modules
+          // fetched from the test server (a new port each run) stay out of it.
+          DENO_DIR: join(dir, "cache"),
+          JSR_URL: "http://127.0.0.1:9/",
+          NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/",
+        },
+      },
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 }
 
-const EXPECTED = JSON.stringify([42, 3, "user-1", [2, 3, 4]]);
-
-Deno.test("WorkerPoolExecutor works imported by file URL from another directory", async () => {
-  const base = new URL("../", import.meta.url).href;
-  const { code, stdout, stderr } = await runUser(base, [
-    `--allow-read=${ROOT}`,
+Deno.test("the module works imported by file URL from a folder with no deno.json", async () => {
+  const base = toFileUrl(ROOT).href;
+  const { code, stdout, stderr } = await runUser(() => base, (dataFile) => [
+    // The README's flags: the workers load the module's executors/ folder
+    // (functions sent as source too), a module task its own file, and aio
+    // the file it opens.
+    `--allow-read=${join(ROOT, "executors")},${
+      join(ROOT, "tests", "fixtures", "pool_tasks.ts")
+    },${dataFile}`,
   ]);
   assertEquals(code, 0, stderr);
   assertEquals(stdout.trim(), EXPECTED);
 });
 
-Deno.test("WorkerPoolExecutor works imported over HTTP", async () => {
+Deno.test("functions sent as source need --allow-read for the module's worker script", async () => {
+  const base = toFileUrl(ROOT).href;
+  const { code, stderr } = await runUser(() => base, (dataFile) => [
+    `--allow-read=${
+      join(ROOT, "tests", "fixtures", "pool_tasks.ts")
+    },${dataFile}`,
+  ]);
+  assertEquals(code, 1);
+  const needs = `Requires read access to "${join(ROOT, "executors")}`;
+  assertEquals(stderr.includes(needs), true, stderr);
+});
+
+Deno.test("the module works imported over HTTP from a folder with no deno.json", async () => {
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
     async (request) => {
@@ -77,9 +117,10 @@ Deno.test("WorkerPoolExecutor works imported over HTTP", async () => {
   );
   try {
     const host = `127.0.0.1:${server.addr.port}`;
-    const { code, stdout, stderr } = await runUser(`http://${host}/`, [
-      `--allow-import=${host}`,
-    ]);
+    const { code, stdout, stderr } = await runUser(
+      () => `http://${host}/`,
+      (dataFile) => [`--allow-import=${host}`, `--allow-read=${dataFile}`],
+    );
     assertEquals(code, 0, stderr);
     assertEquals(stdout.trim(), EXPECTED);
   } finally {
