@@ -22,8 +22,12 @@ import {
   type SuiteRun,
 } from "./_report.ts";
 import { parseSizingLine } from "./_sizing_common.ts";
+import { parseArgs } from "@std/cli/parse-args";
+import { ProgressBar } from "@std/cli/unstable-progress-bar";
+import { fromFileUrl, resolve, SEPARATOR, toFileUrl } from "@std/path";
 
 const ROOT = new URL("../", import.meta.url);
+const CONFIG = fromFileUrl(new URL("deno.json", import.meta.url));
 /** The run's record, next to its JSON: what `--report-only` redraws from. */
 const RECORD = "sizing-run.json";
 
@@ -63,70 +67,111 @@ interface Options {
 }
 
 function parseOptions(args: string[]): Options {
+  const flags = parseArgs(args, {
+    boolean: ["quick", "report-only", "help"],
+    string: ["only", "out", "suite"],
+    collect: ["suite"],
+    alias: { h: "help" },
+    unknown(arg) {
+      throw new TypeError(`unknown option ${arg}\n\n${USAGE}`);
+    },
+  });
+  if (flags.help) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+  const value = (flag: string, v: string | undefined): string | undefined => {
+    if (v === "") throw new TypeError(`--${flag} needs a value`);
+    return v;
+  };
   const options: Options = {
-    quick: false,
-    reportOnly: false,
+    quick: flags.quick,
+    reportOnly: flags["report-only"],
     suites: [...SUITES],
     out: new URL("bench/results/", ROOT),
   };
-  const custom: Suite[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] = args[i].split(/=(.*)/s, 2);
-    const value = (): string => {
-      const v = inline ?? args[++i];
-      if (v === undefined) throw new TypeError(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === "--quick") options.quick = true;
-    else if (flag === "--report-only") options.reportOnly = true;
-    else if (flag === "--only") {
-      const only = value().split(",").map((s) => s.trim()).filter(Boolean);
-      const unknown = only.filter((s) => !SUITES.some((x) => x.suite === s));
-      if (unknown.length || only.length === 0) {
-        throw new TypeError(
-          `--only: unknown suite ${unknown.join(", ") || "(none)"}`,
-        );
-      }
-      options.suites = SUITES.filter((s) => only.includes(s.suite));
-    } else if (flag === "--suite") {
-      const [suite, file] = value().split(/=(.*)/s, 2);
-      if (!/^\w+$/.test(suite) || !file) {
-        throw new TypeError("--suite needs NAME=FILE, NAME a word");
-      }
-      custom.push({ suite, file });
-    } else if (flag === "--out") {
-      const dir = value();
-      options.out = new URL(
-        dir.endsWith("/") ? dir : dir + "/",
-        `file://${Deno.cwd()}/`,
+  const only = value("only", flags.only);
+  if (only !== undefined) {
+    const names = only.split(",").map((s) => s.trim()).filter(Boolean);
+    const unknown = names.filter((s) => !SUITES.some((x) => x.suite === s));
+    if (unknown.length || names.length === 0) {
+      throw new TypeError(
+        `--only: unknown suite ${unknown.join(", ") || "(none)"}`,
       );
-    } else if (flag === "--help" || flag === "-h") {
-      console.log(USAGE);
-      Deno.exit(0);
-    } else throw new TypeError(`unknown option ${args[i]}\n\n${USAGE}`);
+    }
+    options.suites = SUITES.filter((s) => names.includes(s.suite));
   }
+  const custom = flags.suite.map((spec) => {
+    const [suite, file] = value("suite", spec)!.split(/=(.*)/s, 2);
+    if (!/^\w+$/.test(suite) || !file) {
+      throw new TypeError("--suite needs NAME=FILE, NAME a word");
+    }
+    return { suite, file };
+  });
   if (custom.length > 0) options.suites = custom;
+  const out = value("out", flags.out);
+  if (out !== undefined) {
+    // A folder: the trailing separator makes new URL(name, out) land inside.
+    const dir = resolve(out);
+    options.out = toFileUrl(dir.endsWith(SEPARATOR) ? dir : dir + SEPARATOR);
+  }
   return options;
 }
 
 const isTty = Deno.stdout.isTerminal();
 const encoder = new TextEncoder();
-let statusShown = false;
 
-/** Prints a line, clearing a status line first. */
+/** Prints a line; in a terminal, over the progress bar's line first. */
 function say(text: string): void {
-  if (statusShown) Deno.stdout.writeSync(encoder.encode("\r\x1b[K"));
-  statusShown = false;
+  if (isTty) Deno.stdout.writeSync(encoder.encode("\r\x1b[K"));
   console.log(text);
 }
 
-/** Shows where the run is: overwritten in a terminal, one line otherwise. */
-function status(text: string): void {
-  if (isTty) {
-    Deno.stdout.writeSync(encoder.encode(`\r\x1b[K${text}`));
-    statusShown = true;
-  } else {
-    console.log(text);
+/**
+ * Where a suite is: a progress bar in a terminal, a plain line per case
+ * otherwise (a log or a pipe gets no carriage returns).
+ */
+class SuiteProgress {
+  #label: string;
+  #runStart: number;
+  #text = "starting";
+  #bar: ProgressBar | undefined;
+
+  constructor(label: string, runStart: number) {
+    this.#label = label;
+    this.#runStart = runStart;
+    if (isTty) {
+      this.#bar = new ProgressBar({
+        writable: Deno.stdout.writable,
+        max: 1,
+        barLength: 20,
+        interval: 250,
+        clear: true,
+        formatter: (f) =>
+          `${this.#label} [${f.progressBar}] ${this.#text}  [${this.#clock()}]`,
+      });
+    } else {
+      console.log(`${label} starting`);
+    }
+  }
+
+  #clock(): string {
+    return clock(performance.now() - this.#runStart);
+  }
+
+  /** Case `index` of `total` (1-based) has started. */
+  update(index: number, total: number, what: string): void {
+    this.#text = `${index}/${total} ${what}`;
+    if (this.#bar) {
+      this.#bar.max = total;
+      this.#bar.value = index - 1;
+    } else {
+      console.log(`${this.#label} ${this.#text}  [${this.#clock()}]`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.#bar?.stop();
   }
 }
 
@@ -169,7 +214,8 @@ async function runSuite(
   const child = new Deno.Command(Deno.execPath(), {
     // Type-checking is `deno task check`'s job; here it would only delay
     // the first look.
-    args: ["bench", "-A", "--no-check", "--json", file],
+    // The benches' own config and lock (see bench/deno.json).
+    args: ["bench", "-A", "--no-check", "--json", "--config", CONFIG, file],
     cwd: ROOT,
     env: {
       SIZING_QUICK: quick ? "1" : "0",
@@ -192,18 +238,14 @@ async function runSuite(
     }
   }, limitMs);
   const stdout = new Response(child.stdout).text();
-  status(`${label} starting`);
+  const progress = new SuiteProgress(label, runStart);
   for await (const line of lines(child.stderr)) {
     const message = parseSizingLine(line);
     if (message === undefined) {
       if (line.trim()) run.stderr.push(line);
       if (run.stderr.length > 40) run.stderr.shift();
     } else if (message.type === "progress") {
-      status(
-        `${label} ${message.index}/${message.total} ${message.label}  [${
-          clock(performance.now() - runStart)
-        }]`,
-      );
+      progress.update(message.index, message.total, message.label);
     } else if (message.type === "note") {
       run.notes!.push(message.text);
       say(`  note: ${message.text}`);
@@ -213,6 +255,7 @@ async function runSuite(
   }
   const { code } = await child.status;
   clearTimeout(timer);
+  await progress.stop();
   run.exitCode = code;
   run.durationMs = performance.now() - start;
   const text = await stdout;
