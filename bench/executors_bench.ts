@@ -5,8 +5,8 @@
  *
  * - "trivial": 20 000 trivial module tasks (`n => n + 1`) submitted at once,
  *   then all awaited, with 2 workers each: this pool (`submit`, and `map`
- *   with chunks of 256), npm:poolifier-web-worker (the baseline) and
- *   npm:piscina (on Deno's `node:worker_threads`).
+ *   with chunks of 256; `submit` is the baseline), npm:poolifier-web-worker
+ *   and npm:piscina (on Deno's `node:worker_threads`).
  * - "cpu": the same batch of CPU-bound tasks (naive fib) on 1 worker (the
  *   baseline) and on one worker per core; and, as the machine's ceiling, the
  *   same work on bare Web Workers (no pool: one message per worker carries
@@ -18,8 +18,9 @@
  *
  * Two ways to run it:
  *
- * - `deno bench -A bench/executors_bench.ts`: Deno.bench groups.
- * - `deno run -A bench/executors_bench.ts [--rounds=15]`: every case once per
+ * - `deno bench -A --config bench/deno.json bench/executors_bench.ts`:
+ *   Deno.bench groups, each with this pool's case as the baseline.
+ * - `deno run -A bench/executors_bench.ts [--rounds 15]`: every case once per
  *   round, the cases interleaved so that all see the same machine, then the
  *   median per case, the ratios, and the targets (trivial tasks at least 3x
  *   poolifier-web-worker; CPU speedup at least 0.9 x cores).
@@ -28,12 +29,14 @@
  */
 
 import { tasks, WorkerPoolExecutor } from "@concurrent/futures";
-// The peers are bench-only dependencies, so they stay out of deno.json.
+// The peers are bench-only dependencies, pinned inline (see bench/deno.json).
 // deno-lint-ignore no-import-prefix
-import { FixedThreadPool } from "npm:poolifier-web-worker@^0.5.15";
+import { FixedThreadPool } from "npm:poolifier-web-worker@0.5.15";
 // deno-lint-ignore no-import-prefix
-import { Piscina } from "npm:piscina@^5.3.2";
+import { Piscina } from "npm:piscina@5.3.2";
 import type * as BenchTasks from "./fixtures/executors_tasks.ts";
+import { parseArgs } from "@std/cli/parse-args";
+import { ProgressBar } from "@std/cli/unstable-progress-bar";
 
 const TASKS = import.meta.resolve("./fixtures/executors_tasks.ts");
 const T = tasks<typeof BenchTasks>(TASKS);
@@ -164,6 +167,7 @@ async function setup(): Promise<
     {
       name: "WorkerPoolExecutor.submit",
       group: "trivial",
+      baseline: true,
       async run() {
         const futures = new Array(TRIVIAL);
         for (let i = 0; i < TRIVIAL; i++) futures[i] = ours.submit(T.inc, i);
@@ -183,7 +187,6 @@ async function setup(): Promise<
     {
       name: "poolifier-web-worker",
       group: "trivial",
-      baseline: true,
       async run() {
         const promises = new Array(TRIVIAL);
         for (let i = 0; i < TRIVIAL; i++) promises[i] = poolifier.execute(i);
@@ -248,6 +251,18 @@ async function table(rounds: number): Promise<void> {
   const { cases, close } = await setup();
   const runnable = cases.filter((c) => c.unavailable === undefined);
   const times = new Map<Case, number[]>(runnable.map((c) => [c, []]));
+  // Progress goes to a terminal only: a log or a pipe gets just the table.
+  const bar = Deno.stderr.isTerminal()
+    ? new ProgressBar({
+      max: (rounds + 1) * runnable.length,
+      barLength: 30,
+      clear: true,
+      formatter: (f) =>
+        `[${f.styledTime}] [${f.progressBar}] round ${
+          Math.floor(f.value / runnable.length)
+        }/${rounds} (round 0 warms up)`,
+    })
+    : undefined;
   for (let round = 0; round < rounds + 1; round++) {
     // Each round starts at the next case, so that no case always follows the
     // same one (whatever a case leaves behind, every case gets its share).
@@ -257,8 +272,10 @@ async function table(rounds: number): Promise<void> {
       await c.run();
       // The first round is a warm-up for every case.
       if (round > 0) times.get(c)!.push(performance.now() - start);
+      if (bar) bar.value++;
     }
   }
+  await bar?.stop();
   await close();
   const medians = new Map(runnable.map((c) => [c, median(times.get(c)!)]));
   console.log(
@@ -301,9 +318,46 @@ async function table(rounds: number): Promise<void> {
   );
 }
 
+const USAGE = `Usage: deno run -A bench/executors_bench.ts [--rounds N]
+
+Runs every case once per round, interleaved, and prints the medians.
+
+  --rounds N  timed rounds after the warm-up round (default 15)
+  --help      this text`;
+
+/** The table mode's options, from the command line. */
+function parseOptions(args: string[]): { rounds: number } {
+  const flags = parseArgs(args, {
+    string: ["rounds"],
+    boolean: ["help"],
+    alias: { h: "help" },
+    default: { rounds: "15" },
+    unknown(arg) {
+      throw new TypeError(`unknown option ${arg}\n\n${USAGE}`);
+    },
+  });
+  if (flags.help) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+  const rounds = Number(flags.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) {
+    throw new TypeError(
+      `--rounds needs a whole number >= 1, not "${flags.rounds}"`,
+    );
+  }
+  return { rounds };
+}
+
 if (import.meta.main) {
-  const flag = Deno.args.find((arg) => arg.startsWith("--rounds="));
-  await table(flag === undefined ? 15 : Number(flag.slice("--rounds=".length)));
+  let rounds: number;
+  try {
+    ({ rounds } = parseOptions(Deno.args));
+  } catch (error) {
+    console.error((error as Error).message);
+    Deno.exit(2);
+  }
+  await table(rounds);
 } else {
   // Under `deno bench` the pools stay open to the end: the bench runner
   // exits once the last bench has run.
