@@ -21,21 +21,30 @@ const primes = tasks<typeof import("./primes.ts")>(
 const cores = navigator.hardwareConcurrency;
 const LIMIT = 3_000_000;
 const SLICES = 24;
+const ROUNDS = 3;
 
 function ranges(): [number, number][] {
   const step = Math.ceil(LIMIT / SLICES);
   return Array.from({ length: SLICES }, (_, i) => [i * step, (i + 1) * step]);
 }
 
-async function countOn(workers: number): Promise<[number, number]> {
-  await using pool = new WorkerPoolExecutor({ maxWorkers: workers });
-  // Warm the workers so that the timing is the work, not the spawn.
+/**
+ * A pool of `workers`, all started and warm: a timing is then the work, not
+ * the spawn.
+ */
+async function warmPool(workers: number): Promise<WorkerPoolExecutor> {
+  const pool = new WorkerPoolExecutor({ maxWorkers: workers });
   await Promise.all(
     Array.from(
       { length: workers },
       () => pool.submit(primes.countPrimes, 0, 1),
     ),
   );
+  return pool;
+}
+
+/** Counts the primes below LIMIT on `pool`; returns the count and the time. */
+async function count(pool: WorkerPoolExecutor): Promise<[number, number]> {
   const start = performance.now();
   const futures = ranges().map(([a, b]) =>
     pool.submit(primes.countPrimes, a, b)
@@ -56,15 +65,34 @@ console.log(
 console.log(
   `## 1. CPU-bound: primes below ${LIMIT.toLocaleString()} in ${SLICES} tasks`,
 );
-const [one, t1] = await countOn(1);
-console.log(`   1 worker : ${one} primes in ${ms(t1)}`);
-const [all, tn] = await countOn(cores);
-console.log(`   ${cores} workers: ${all} primes in ${ms(tn)}`);
-console.log(`   speedup  : ${(t1 / tn).toFixed(2)}x on ${cores} cores\n`);
+{
+  // One timing is at the mercy of whatever else the machine does: the best of
+  // a few rounds, 1 worker and all cores taking turns, is what the pool can do.
+  await using single = await warmPool(1);
+  await using all = await warmPool(cores);
+  let t1 = Infinity;
+  let tn = Infinity;
+  let found = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const [one, a] = await count(single);
+    const [many, b] = await count(all);
+    if (one !== many) throw new Error(`counts differ: ${one} and ${many}`);
+    [found, t1, tn] = [one, Math.min(t1, a), Math.min(tn, b)];
+  }
+  console.log(`   ${found} primes; best of ${ROUNDS} rounds each:`);
+  console.log(`   1 worker : ${ms(t1)}`);
+  console.log(`   ${cores} workers: ${ms(tn)}`);
+  console.log(
+    `   speedup  : ${
+      (t1 / tn).toFixed(2)
+    }x on ${cores} cores (best of ${ROUNDS})\n`,
+  );
+}
 
 console.log("## 2. map() with chunks, in input order, with a progress line");
 {
   await using pool = new WorkerPoolExecutor({ maxWorkers: cores });
+  const tty = Deno.stdout.isTerminal();
   const starts = Array.from({ length: 200 }, (_, i) => i * 5_000);
   let done = 0;
   let sum = 0;
@@ -87,12 +115,14 @@ console.log("## 2. map() with chunks, in input order, with a progress line");
     done++;
     if (done % 20 === 0 || done === starts.length) {
       const bar = "#".repeat(done / 10).padEnd(20, ".");
-      await Deno.stdout.write(
-        new TextEncoder().encode(`\r   [${bar}] ${done}/${starts.length}`),
-      );
+      const line = `   [${bar}] ${done}/${starts.length}`;
+      // A terminal gets one line redrawn; a log or a pipe, a line per step.
+      if (tty) await Deno.stdout.write(new TextEncoder().encode(`\r${line}`));
+      else console.log(line);
     }
   }
-  console.log(`\n   ${sum} primes below ${(200 * 5_000).toLocaleString()}\n`);
+  if (tty) console.log();
+  console.log(`   ${sum} primes below ${(200 * 5_000).toLocaleString()}\n`);
 }
 
 console.log("## 3. Cancelling and timing out");
