@@ -1,6 +1,7 @@
 // Copyright 2026 the @concurrent/futures authors. MIT license.
 
 import { assert, assertEquals, assertFalse, assertThrows } from "@std/assert";
+import { delay } from "@std/async";
 import {
   type AioCb,
   AioError,
@@ -83,7 +84,7 @@ aioTest("notify runs once, after the request ended", async () => {
   aioRead(cb);
   assertEquals(seen, []);
   await promise;
-  await new Promise((r) => setTimeout(r, 0));
+  await delay(0);
   assertEquals(seen, [0]);
   assertEquals(aioReturn(cb), 64);
   assertEquals(cb.buffer, pattern(64));
@@ -327,7 +328,7 @@ aioTest("a notify that throws is reported; the others still run", async () => {
       throw boom;
     });
     await settle(cbs);
-    await new Promise((r) => setTimeout(r, 0));
+    await delay(0);
     assertEquals([ran, listRan], [4, 1]);
     assertEquals(reported, [boom, boom, boom]);
     assertEquals(cbs.map((cb) => aioReturn(cb)), [1, 1, 1, 1]);

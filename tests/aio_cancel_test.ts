@@ -2,6 +2,7 @@
 // aioCancel and close().
 
 import { assert, assertEquals, assertStrictEquals } from "@std/assert";
+import { delay } from "@std/async";
 import {
   AIO_ALLDONE,
   AIO_CANCELED,
@@ -109,7 +110,7 @@ aioTest("a cancelled request inside lioListio fails the list", async () => {
   });
   aioCancel(file);
   await settle(more);
-  await new Promise((r) => setTimeout(r, 0));
+  await delay(0);
   assertEquals(listNotified, 1);
   assertEquals(perRequest.at(-1), "list");
   assertEquals(perRequest.length, 9);
@@ -145,10 +146,10 @@ aioTest(
     assertEquals(ended.slice(3), Array(9).fill(ECANCELED));
     const data = await Deno.readFile(tmp.path);
     assertEquals(data, expectedFile(cbs));
-    await new Promise((r) => setTimeout(r, 0));
+    await delay(0);
     assertEquals(notified, 12);
     // Nothing more is written later, either.
-    await new Promise((r) => setTimeout(r, 20));
+    await delay(20);
     assertEquals(await Deno.readFile(tmp.path), data);
   },
   { queueDepth: 3 },
@@ -203,7 +204,7 @@ aioTest(
     assertEquals(aioError(queued), ECANCELED);
     // Let the backend do whatever it does on close: either it stops the read
     // (as POSIX allows close to) or the read goes on until data arrives.
-    for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 1));
+    for (let i = 0; i < 5; i++) await delay(1);
     if (closed) {
       assertEquals(aioError(cb), ECANCELED);
     } else {

@@ -8,6 +8,7 @@ import {
   assertRejects,
   assertThrows,
 } from "@std/assert";
+import { delay } from "@std/async";
 import {
   aioCancel,
   type AioCb,
@@ -231,7 +232,7 @@ aioTest(
     );
     await settle([again]);
     assertEquals(aioReturn(again), 8);
-    await new Promise((r) => setTimeout(r, 0));
+    await delay(0);
     assertEquals(notified, 1);
     void dir;
   },
@@ -255,7 +256,7 @@ aioTest("lioListio beyond maxRequests records EAGAIN", async () => {
   assertEquals(cbs.map(aioError).slice(3), ["EAGAIN", "EAGAIN", "EAGAIN"]);
   await settle(cbs);
   assertEquals(cbs.map((cb) => aioReturn(cb)), [1, 1, 1, -1, -1, -1]);
-  await new Promise((r) => setTimeout(r, 0));
+  await delay(0);
   assertEquals(notified, 1);
   // "wait" reports EIO, after the queued ones ended.
   const more = cbs.map((cb) => ({ ...cb, buffer: new Uint8Array(1) }));

@@ -15,6 +15,8 @@ import {
   assertRejects,
   assertStringIncludes,
 } from "@std/assert";
+import { delay } from "@std/async";
+import { toFileUrl } from "@std/path";
 import type { BackendFile, BackendOp } from "../aio/_backend.ts";
 import { uringBackend, uringUnavailable } from "../aio/_uring_backend.ts";
 import {
@@ -95,7 +97,7 @@ function pattern(length: number, seed: number): Uint8Array<ArrayBuffer> {
 
 /** A macrotask: lets the kernel, the wait and any stray write happen. */
 function tick(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
+  return delay(0);
 }
 
 Deno.test({
@@ -148,7 +150,7 @@ Deno.test({
       const late = start(file, { opcode: "read", buffer: whole, offset: 0 });
       assertEquals(await late.ended, [-1, "EBADF"]);
 
-      const readOnly = await backend.open(new URL(`file://${path}`), {
+      const readOnly = await backend.open(toFileUrl(path), {
         read: true,
       }, 4);
       const denied = start(readOnly, {
@@ -680,7 +682,7 @@ Deno.test({
           from "MOD";
         const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
         const worker = new Worker(${
-          JSON.stringify(`file://${worker}`)
+          JSON.stringify(toFileUrl(worker).href)
         }, { type: "module" });
         const state = await new Promise((resolve, reject) => {
           worker.onmessage = (event) => resolve(event.data);

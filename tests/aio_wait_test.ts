@@ -2,6 +2,7 @@
 // aioSuspend and lioListio.
 
 import { assert, assertEquals, assertRejects } from "@std/assert";
+import { delay } from "@std/async";
 import {
   aioCancel,
   type AioCb,
@@ -16,7 +17,7 @@ import {
 } from "../mod.ts";
 import { aioTest, fifo, pattern, settle, tempFile } from "./_aio_backends.ts";
 
-const tick = () => new Promise((r) => setTimeout(r, 0));
+const tick = () => delay(0);
 
 aioTest("aioSuspend resolves when one of the requests ended", async () => {
   await using tmp = await tempFile(pattern(64));

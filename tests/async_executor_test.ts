@@ -9,6 +9,7 @@ import {
   assertStrictEquals,
   assertThrows,
 } from "@std/assert";
+import { delay } from "@std/async";
 import {
   AsyncExecutor,
   CancelledError,
@@ -29,7 +30,7 @@ function gate<T = void>(): PromiseWithResolvers<T> {
 
 /** Lets queued microtasks and one macrotask turn run. */
 function tick(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
+  return delay(0);
 }
 
 /**

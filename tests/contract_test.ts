@@ -10,6 +10,8 @@ import {
   assertStrictEquals,
   assertThrows,
 } from "@std/assert";
+import { delay } from "@std/async";
+import { toFileUrl } from "@std/path";
 import {
   AIO_ALLDONE,
   AIO_CANCELED,
@@ -150,7 +152,7 @@ Deno.test("wait(): FIRST_EXCEPTION is not met by a cancelled future", async () =
       returned = true;
       return r;
     });
-  await new Promise((r) => setTimeout(r, 0));
+  await delay(0);
   assertFalse(returned, "a cancellation is not an exception");
   pending.setException(new Error("now"));
   const { done, notDone } = await waiting;
@@ -197,7 +199,7 @@ Deno.test("asCompleted({ timeout: 0 }) with nothing done throws TimeoutError at 
 async function until(condition: () => boolean): Promise<void> {
   for (let i = 0; !condition(); i++) {
     if (i === 2000) throw new Error("condition never met");
-    await new Promise((r) => setTimeout(r, 5));
+    await delay(5);
   }
 }
 
@@ -474,7 +476,7 @@ aioTest(
       assertEquals(aioReturn(cbs[1]), -1);
       await settle(cbs);
       assertEquals(aioReturn(cbs[0]), 1);
-      await new Promise((r) => setTimeout(r, 0));
+      await delay(0);
       assertEquals(notified, 3, "cancelled requests notify too");
       assertEquals(aioCancel(file), AIO_ALLDONE);
     });
@@ -608,7 +610,7 @@ aioTest(
 aioTest("aioOpen takes a file URL", async () => {
   const dir = await Deno.makeTempDir({ prefix: "contract_" });
   try {
-    const url = new URL(`file://${dir}/with space.bin`);
+    const url = toFileUrl(`${dir}/with space.bin`);
     const file = await aioOpen(url, { read: true, write: true, create: true });
     const write: AioCb = { file, offset: 0, buffer: bytes(3) };
     aioWrite(write);
@@ -722,7 +724,7 @@ aioTest("lioListio's requests start in reqprio order too", async () => {
     const list = [cb("p3", 3), cb("p1a", 1), cb("p2", 2), cb("p1b", 1)];
     await lioListio(LIO_WAIT, list);
     await settle([first]);
-    await new Promise((r) => setTimeout(r, 0));
+    await delay(0);
     assertEquals(order, ["first", "p1a", "p1b", "p2", "p3"]);
   });
 }, { queueDepth: 1 });

@@ -9,6 +9,7 @@ import {
   assertStrictEquals,
   assertThrows,
 } from "@std/assert";
+import { delay } from "@std/async";
 import {
   CancelledError,
   Future,
@@ -357,7 +358,7 @@ Deno.test("a failed future nobody awaits causes no unhandled rejection", async (
   const cancelled = new Future<number>();
   cancelled.cancel();
   // Give the runtime a turn to report an unhandled rejection, if any.
-  await new Promise((resolve) => setTimeout(resolve, 0));
+  await delay(0);
 });
 
 Deno.test("cancel({ force: true }) uses the executor's stop hook", async () => {

@@ -9,6 +9,7 @@ import {
   assertStrictEquals,
   assertThrows,
 } from "@std/assert";
+import { delay } from "@std/async";
 import {
   AsyncExecutor,
   CancelledError,
@@ -27,7 +28,7 @@ function gate<T = void>(): PromiseWithResolvers<T> {
 }
 
 function tick(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
+  return delay(0);
 }
 
 /** An endless generator that counts how many items were pulled. */
@@ -351,7 +352,7 @@ Deno.test("map({ timeout }) is counted from the call", async () => {
   await using executor = new AsyncExecutor();
   const hold = gate();
   const iterator = executor.map(() => hold.promise, [1], { timeout: 1 });
-  await new Promise((resolve) => setTimeout(resolve, 10));
+  await delay(10);
   await assertRejects(() => iterator.next(), TimeoutError);
   hold.resolve();
 });

@@ -4,6 +4,7 @@
 // happens, every future settles exactly once and the stats add up.
 
 import { assert, assertEquals, assertThrows } from "@std/assert";
+import { delay } from "@std/async";
 import {
   ExecutorShutdownError,
   type Future,
@@ -101,7 +102,7 @@ async function property(
     } else if (r < 0.67) {
       if (futures.length > 0) pick().cancel({ force: true });
     } else if (r < 0.85) {
-      await new Promise((resolve) => setTimeout(resolve, int(3)));
+      await delay(int(3));
     } else if (futures.length > 0) {
       await pick().exception().catch(() => {});
     }

@@ -6,6 +6,7 @@ import {
   assertRejects,
   assertStrictEquals,
 } from "@std/assert";
+import { delay } from "@std/async";
 import {
   ALL_COMPLETED,
   asCompleted,
@@ -299,7 +300,7 @@ Deno.test("asCompleted() timeout is counted from the call", async () => {
   const a = new Future<number>();
   const iterator = asCompleted([a], { timeout: 1 });
   // Spend more than the timeout before iterating.
-  await new Promise((resolve) => setTimeout(resolve, 10));
+  await delay(10);
   await assertRejects(() => iterator.next(), TimeoutError);
 });
 
