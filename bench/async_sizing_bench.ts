@@ -6,6 +6,7 @@
 //   deno bench -A bench/async_sizing_bench.ts     (SIZING_QUICK=1 for a first look)
 //   deno task sizing                               (all suites, charts, advice)
 
+import { delay } from "@std/async";
 import { AsyncExecutor } from "@concurrent/futures";
 import { QUICK, sweep } from "./_sizing_common.ts";
 
@@ -36,7 +37,7 @@ const doc = JSON.stringify(
   ),
 );
 async function request(): Promise<number> {
-  await new Promise((resolve) => setTimeout(resolve, WAIT_MS));
+  await delay(WAIT_MS);
   return JSON.parse(doc).length;
 }
 

@@ -11,6 +11,7 @@
 //   deno bench -A bench/pool_sizing_bench.ts      (SIZING_QUICK=1 for a first look)
 //   deno task sizing                               (all suites, charts, advice)
 
+import { delay } from "@std/async";
 import { tasks, WorkerPoolExecutor } from "@concurrent/futures";
 import { QUICK, sizes, sweep } from "./_sizing_common.ts";
 import type * as SizingTasks from "./fixtures/sizing_tasks.ts";
@@ -64,7 +65,7 @@ async function poolFor(
     await current.pool.shutdown();
     current = undefined;
     // Let the old workers' threads finish tearing down.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await delay(50);
   }
   const pool = new WorkerPoolExecutor({
     ...shape,
