@@ -39,7 +39,7 @@ async function info(root: URL): Promise<Module[]> {
  */
 function scriptsStartedBy(source: string, base: URL): URL[] {
   const pattern =
-    /new\s+URL\(\s*["'`](\.{1,2}\/[^"'`]+\.[cm]?[jt]s)["'`]\s*,\s*import\.meta\.url\s*\)|import\.meta\.resolve\(\s*["'`](\.{1,2}\/[^"'`]+\.[cm]?[jt]s)["'`]\s*\)/g;
+    /new\s+URL\(\s*["'`]([^"'`:]+\.[cm]?[jt]s)["'`]\s*,\s*import\.meta\.url\s*\)|import\.meta\.resolve\(\s*["'`]([^"'`:]+\.[cm]?[jt]s)["'`]\s*\)/g;
   return [...source.matchAll(pattern)]
     .map((m) => new URL(m[1] ?? m[2], base))
     .filter((url) => {
