@@ -286,9 +286,16 @@ export class PoolWorker implements WorkerLoad {
     return tasks.sort((a, b) => a.seq - b.seq);
   }
 
-  /** Ends the worker at once. */
+  /**
+   * Ends the worker at once. Deno cannot interrupt a thread that never
+   * yields (`while (true) {}`): terminate() leaves it spinning, and the
+   * Worker's message polling would keep the process alive until the loop
+   * ends. Un-ref'd first, the thread no longer holds the process: a program
+   * that stopped such a task still exits by itself.
+   */
   terminate(): void {
     this.dead = true;
+    setWorkerRef(this.worker, false);
     this.worker.terminate();
   }
 
