@@ -209,8 +209,10 @@ class ProcessChannel implements WorkerChannel {
       }
     }, KILL_GRACE_MS);
     unrefTimer(this.#killTimer);
-    // Nothing of a stopped child may keep the program alive.
-    this.#child.unref();
+    // Held until it has exited (at most the grace period), so that
+    // `shutdown()` can wait for it; an unref'd wait would end the program
+    // with the promise pending.
+    this.#child.ref();
   }
 
   async #readFrames(events: ChannelEvents): Promise<void> {

@@ -44,6 +44,10 @@ for (const permission of granted?.split(",") ?? []) {
 
 scope.postMessage = (message: unknown): void => send(encodeFrame(message));
 
+// A worker's `self.close()` ends it at once: nothing it sends afterwards
+// arrives. Deno's own `close()` would let the current task finish first.
+scope.close = (): never => exit(0);
+
 // The runtime checks whether a result can be sent with structuredClone:
 // here that must mean "through a frame" (e.g. a SharedArrayBuffer clones
 // between threads, not between processes).
