@@ -51,12 +51,13 @@ export interface ProcessPoolExecutorOptions
  * cross processes (`DataCloneError`), and `run`'s `transfer` list is
  * honoured as a move (detached at the call, copied to the child).
  *
- * Messages between processes cost more than between threads, and there is
- * no shared memory to take back a task sent ahead: a child is sent at most
- * one task beyond `concurrentTasksPerWorker` (that one counts as `running`,
- * as the contract allows, and only behind short tasks), so `cancel()` of a
- * pending task is always true to its word. Tasks travel in batches as on
- * threads; `map` with a `chunksize` amortises the round trip best.
+ * Sending ahead works as on threads, and `cancel()` of a task sent ahead
+ * but not started still holds: processes share no memory, so the child
+ * claims each task, and the pool revokes one, through a small temporary
+ * file (its path readable by the child only until it has opened it). Where
+ * the file cannot be created (no write access to the temp directory), a
+ * child is sent at most one task beyond `concurrentTasksPerWorker`, which
+ * is slower for tiny tasks but just as truthful.
  *
  * A task's `console.log` goes to this process's stderr (stdout carries the
  * frames). Children end when their stdin closes, so none outlives this
