@@ -117,6 +117,10 @@ class ProcessChannel implements WorkerChannel {
   ) {
     this.#config = config;
     const flags = [...config.flags];
+    if (MAIN_URL.protocol === "http:" || MAIN_URL.protocol === "https:") {
+      // The child must load its runtime from where this module came from.
+      grantPath(flags, "import", MAIN_URL.host);
+    }
     const args = [MAIN_URL.href, options.name];
     const shared = createClaims();
     if (shared !== undefined) {

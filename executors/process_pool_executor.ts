@@ -76,7 +76,9 @@ export interface ProcessPoolExecutorOptions
  * assertEquals(await pool.submit((n: number) => n * 2, 21), 42);
  * // A runaway task is really stopped: its process is killed.
  * const stuck = pool.run(() => {
- *   while (true) { /* spin *\/ }
+ *   while (true) {
+ *     // spin: a thread could not stop this
+ *   }
  * }, [], { timeout: 100 });
  * await assertRejects(() => stuck.result(), TimeoutError);
  * ```

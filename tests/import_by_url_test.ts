@@ -10,12 +10,12 @@ import { deno, outsideConfig } from "./fixtures/pool_helpers.ts";
 const ROOT = fromFileUrl(new URL("../", import.meta.url));
 
 /** A program run from a fresh directory that imports the library from `base`. */
-function user(base: string): string {
+function user(base: string, pool = "WorkerPoolExecutor", extra = ""): string {
   return `
-import { tasks, WorkerPoolExecutor } from "${base}mod.ts";
+import { tasks, ${pool} } from "${base}mod.ts";
 const fixture = "${base}tests/fixtures/pool_tasks.ts";
 const T = tasks<{ add(a: number, b: number): number }>(fixture);
-await using pool = new WorkerPoolExecutor({ maxWorkers: 2, name: "user" });
+await using pool = new ${pool}({ maxWorkers: 2, name: "user"${extra} });
 const results = await Promise.all([
   pool.submit((a: number, b: number) => a * b, 6, 7),
   pool.submit(T.add, 1, 2),
@@ -29,11 +29,12 @@ console.log(JSON.stringify(results));
 async function runUser(
   base: string,
   permissions: string[],
+  program = user(base),
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const dir = await Deno.makeTempDir({ prefix: "pool_user_" });
   try {
     await Deno.writeTextFile(join(dir, "deno.json"), outsideConfig());
-    await Deno.writeTextFile(join(dir, "main.ts"), user(base));
+    await Deno.writeTextFile(join(dir, "main.ts"), program);
     // A cache of its own: modules fetched from the test server (a new port
     // each run) stay out of the shared one.
     return await deno(["run", ...permissions, "main.ts"], {
@@ -82,7 +83,32 @@ Deno.test("WorkerPoolExecutor works imported over HTTP", async () => {
     ]);
     assertEquals(code, 0, stderr);
     assertEquals(stdout.trim(), EXPECTED);
+    // Its children load the same runtime over HTTP (granted that host).
+    const base = `http://${host}/`;
+    const processes = await runUser(base, [
+      `--allow-import=${host}`,
+      "--allow-run",
+    ], user(base, "ProcessPoolExecutor"));
+    assertEquals(processes.code, 0, processes.stderr);
+    assertEquals(processes.stdout.trim(), EXPECTED);
   } finally {
     await server.shutdown();
   }
+});
+
+Deno.test("ProcessPoolExecutor works imported by file URL from another directory", async () => {
+  const base = new URL("../", import.meta.url).href;
+  // A grant limited to some paths cannot be read back to be inherited: the
+  // program passes it on to its children explicitly.
+  const program = user(
+    base,
+    "ProcessPoolExecutor",
+    `, permissions: { read: [${JSON.stringify(ROOT)}] }`,
+  );
+  const { code, stdout, stderr } = await runUser(base, [
+    `--allow-read=${ROOT}`,
+    "--allow-run",
+  ], program);
+  assertEquals(code, 0, stderr);
+  assertEquals(stdout.trim(), EXPECTED);
 });
