@@ -15,6 +15,7 @@ import {
   type HostMessage,
   MSG_CLOSING,
   MSG_INIT,
+  MSG_READY,
   MSG_RUN,
   TASK_STRIDE,
   type WorkerMessage,
@@ -100,6 +101,7 @@ class ProcessChannel implements WorkerChannel {
   readonly revoke?: (slot: number) => boolean;
   readonly closed: Promise<void>;
   readonly #claims: Claims | undefined;
+  #claimsPath: string | undefined;
   readonly #child: Deno.ChildProcess;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #config: ProcessConfig;
@@ -131,6 +133,7 @@ class ProcessChannel implements WorkerChannel {
       );
       args.push(path, granted.join(","));
       this.#claims = claims;
+      this.#claimsPath = path;
       this.revoke = (slot) => claims.revoke(slot);
     }
     try {
@@ -156,7 +159,7 @@ class ProcessChannel implements WorkerChannel {
       }
       if (shared !== undefined) {
         shared.claims.close();
-        removeQuietly(shared.path);
+        this.#unlinkClaims();
       }
     }, () => {});
   }
@@ -244,7 +247,12 @@ class ProcessChannel implements WorkerChannel {
           if (this.#dead) break;
           // Reported with the exit status, which says more.
           if (message.t === MSG_CLOSING) this.#closing = message.how;
-          else events.onMessage(message);
+          else {
+            // The child has opened the claims file: unlinked now, it cannot
+            // outlive the two processes that hold it open.
+            if (message.t === MSG_READY) this.#unlinkClaims();
+            events.onMessage(message);
+          }
         }
       }
     } catch {
@@ -252,6 +260,12 @@ class ProcessChannel implements WorkerChannel {
     } finally {
       await reader.cancel().catch(() => {});
     }
+  }
+
+  #unlinkClaims(): void {
+    if (this.#claimsPath === undefined) return;
+    removeQuietly(this.#claimsPath);
+    this.#claimsPath = undefined;
   }
 
   async #readStderr(): Promise<void> {
