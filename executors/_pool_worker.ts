@@ -106,13 +106,18 @@ export class PoolWorker implements WorkerLoad {
     if (!this.channel.sharedSlots && this.channel.revoke === undefined) {
       this.#sentAt = new Array(SLOT_COUNT);
     }
-    this.channel.post({
-      t: MSG_INIT,
-      slots: buffer,
-      concurrency: options.concurrency,
-      init: options.init,
-      initargs: options.initargs,
-    }, []);
+    try {
+      this.channel.post({
+        t: MSG_INIT,
+        slots: buffer,
+        concurrency: options.concurrency,
+        init: options.init,
+        initargs: options.initargs,
+      }, []);
+    } catch (error) {
+      this.terminate();
+      throw error;
+    }
   }
 
   /** Estimated ms of work it holds (Infinity when a cost is unknown). */

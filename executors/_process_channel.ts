@@ -164,10 +164,6 @@ class ProcessChannel implements WorkerChannel {
     }, () => {});
   }
 
-  get pid(): number {
-    return this.#child.pid;
-  }
-
   post(message: HostMessage, _transfer: Transferable[]): void {
     // Moved objects were detached at the call (see `run`); here they are
     // copied into the frame like every other value.

@@ -8,6 +8,7 @@ import { kBackend, type PoolBackend } from "./_channel.ts";
 import { processChannel, type ProcessConfig } from "./_process_channel.ts";
 import { memoryFlags, permissionFlags } from "./_process_flags.ts";
 import { validateInteger, validateOptions } from "./_validate.ts";
+import { cloneThroughFrame } from "./_frames.ts";
 
 /** Options for the {@linkcode ProcessPoolExecutor} constructor. */
 export interface ProcessPoolExecutorOptions
@@ -110,6 +111,8 @@ export class ProcessPoolExecutor extends WorkerPoolExecutor {
   constructor(options?: ProcessPoolExecutorOptions) {
     const opts = validateOptions(options);
     const maxMemory = validateInteger(opts.maxMemory, "maxMemory", 1);
+    // What a child is sent must cross a pipe, not only a thread boundary.
+    if (Array.isArray(opts.initargs)) cloneThroughFrame(opts.initargs);
     const config: ProcessConfig = { flags: [], maxMemory };
     const backend: PoolBackend = {
       kind: "ProcessPoolExecutor",
