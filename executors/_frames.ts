@@ -1,14 +1,32 @@
 // Copyright 2026 the @concurrent/futures authors. MIT license.
 // Messages between a ProcessPoolExecutor and its child processes travel over
 // pipes as frames: a 4-byte little-endian length, then the value serialised
-// with `node:v8` (V8's own structured-clone format, which carries what
-// `structuredClone` does: Map, Set, Date, BigInt, typed arrays, errors...).
-// One frame carries a whole batch of tasks or results, as one postMessage
-// does between threads.
+// by V8's own structured-clone serialiser (`node:v8`'s base `Serializer`,
+// which carries what `structuredClone` does: Map, Set, Date, BigInt, errors,
+// typed arrays with their offsets and shared buffers). Not `v8.serialize`:
+// it writes typed arrays as Node "host objects", which come back as views
+// into the frame itself (aliasing a reused read buffer, and exposing the
+// whole frame as their `.buffer`). One frame carries a whole batch of tasks
+// or results, as one postMessage does between threads.
 
-import { deserialize, serialize } from "node:v8";
+import { Deserializer, Serializer } from "node:v8";
 
 const HEADER = 4;
+const PLACEHOLDER = new Uint8Array(HEADER);
+
+function serialize(value: unknown, prefix: boolean): Uint8Array {
+  const serializer = new Serializer();
+  if (prefix) serializer.writeRawBytes(PLACEHOLDER);
+  serializer.writeHeader();
+  serializer.writeValue(value);
+  return serializer.releaseBuffer();
+}
+
+function deserialize(body: Uint8Array): unknown {
+  const deserializer = new Deserializer(body);
+  deserializer.readHeader();
+  return deserializer.readValue();
+}
 
 /**
  * Serialises a value into a frame.
@@ -18,15 +36,14 @@ const HEADER = 4;
  * `postMessage` would throw.
  */
 export function encodeFrame(value: unknown): Uint8Array {
-  let body: Uint8Array;
+  let frame: Uint8Array;
   try {
-    body = serialize(value);
+    frame = serialize(value, true);
   } catch (error) {
     throw toDataCloneError(error);
   }
-  const frame = new Uint8Array(HEADER + body.byteLength);
-  new DataView(frame.buffer).setUint32(0, body.byteLength, true);
-  frame.set(body, HEADER);
+  new DataView(frame.buffer, frame.byteOffset, HEADER)
+    .setUint32(0, frame.byteLength - HEADER, true);
   return frame;
 }
 
@@ -34,11 +51,11 @@ export function encodeFrame(value: unknown): Uint8Array {
 export function cloneThroughFrame<T>(value: T): T {
   let body: Uint8Array;
   try {
-    body = serialize(value);
+    body = serialize(value, false);
   } catch (error) {
     throw toDataCloneError(error);
   }
-  return deserialize(body);
+  return deserialize(body) as T;
 }
 
 function toDataCloneError(error: unknown): DOMException {
@@ -47,9 +64,18 @@ function toDataCloneError(error: unknown): DOMException {
   return new DOMException(message, "DataCloneError");
 }
 
-/** Reassembles frames from the chunks a pipe delivers. */
+/**
+ * Reassembles frames from the chunks a pipe delivers. A frame split across
+ * chunks is copied once into a buffer of its full size (a large value
+ * arrives in many 64 KiB chunks: growing a buffer chunk by chunk would copy
+ * it over and over).
+ */
 export class FrameReader {
-  #pending: Uint8Array | undefined;
+  /** The start of a frame whose header is incomplete. */
+  #head: Uint8Array | undefined;
+  /** A frame whose body is incomplete, and how much of it has arrived. */
+  #body: Uint8Array | undefined;
+  #filled = 0;
 
   /**
    * Adds a chunk (which may be reused by the caller afterwards); returns
@@ -58,24 +84,43 @@ export class FrameReader {
    * @throws {Error} A frame cannot be decoded.
    */
   push(chunk: Uint8Array): unknown[] {
+    const values: unknown[] = [];
     let data = chunk;
-    if (this.#pending !== undefined) {
-      data = new Uint8Array(this.#pending.byteLength + chunk.byteLength);
-      data.set(this.#pending);
-      data.set(chunk, this.#pending.byteLength);
-      this.#pending = undefined;
+    if (this.#body !== undefined) {
+      const take = Math.min(
+        this.#body.byteLength - this.#filled,
+        data.byteLength,
+      );
+      this.#body.set(data.subarray(0, take), this.#filled);
+      this.#filled += take;
+      data = data.subarray(take);
+      if (this.#filled < this.#body.byteLength) return values;
+      values.push(deserialize(this.#body));
+      this.#body = undefined;
+    }
+    if (this.#head !== undefined) {
+      const joined = new Uint8Array(this.#head.byteLength + data.byteLength);
+      joined.set(this.#head);
+      joined.set(data, this.#head.byteLength);
+      this.#head = undefined;
+      data = joined;
     }
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    const values: unknown[] = [];
     let offset = 0;
     while (data.byteLength - offset >= HEADER) {
       const length = view.getUint32(offset, true);
-      const end = offset + HEADER + length;
-      if (end > data.byteLength) break;
-      values.push(deserialize(data.subarray(offset + HEADER, end)));
-      offset = end;
+      const start = offset + HEADER;
+      if (start + length > data.byteLength) {
+        // Incomplete: the rest of this frame arrives in later chunks.
+        this.#body = new Uint8Array(length);
+        this.#body.set(data.subarray(start));
+        this.#filled = data.byteLength - start;
+        return values;
+      }
+      values.push(deserialize(data.subarray(start, start + length)));
+      offset = start + length;
     }
-    if (offset < data.byteLength) this.#pending = data.slice(offset);
+    if (offset < data.byteLength) this.#head = data.slice(offset);
     return values;
   }
 }

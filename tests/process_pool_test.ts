@@ -222,3 +222,28 @@ Deno.test("ProcessPoolExecutor: a program that never calls shutdown() exits on i
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("ProcessPoolExecutor: values cross as structuredClone carries them, large ones too", async () => {
+  await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
+  const buffer = new ArrayBuffer(16);
+  const view = new Uint8Array(buffer, 4, 4);
+  view.set([1, 2, 3, 4]);
+  const value = {
+    view,
+    buffer,
+    map: new Map([[1, new Set(["a"])]]),
+    date: new Date(0),
+    big: 2n ** 70n,
+    nested: [undefined, null, -0, NaN],
+    large: new Float64Array(1 << 18).fill(1.5), // 2 MiB: many pipe chunks
+  };
+  const echoed = await pool.submit((v: typeof value) => v, value);
+  assertEquals(echoed, value);
+  assert(echoed.view.buffer === echoed.buffer, "views keep their buffer");
+  assertEquals([echoed.view.byteOffset, echoed.buffer.byteLength], [4, 16]);
+  const shape = await pool.submit(
+    (u: Uint8Array) => [u.byteOffset, u.buffer.byteLength],
+    new Uint8Array([9, 9]),
+  );
+  assertEquals(shape, [0, 2]);
+});
