@@ -45,6 +45,24 @@ Deno.test("ProcessPoolExecutor: permissions become the child's flags", async () 
     );
     assertEquals(outcome, expected, JSON.stringify(permissions));
   }
+  // The claims file the pool shares with a sandboxed child is not the
+  // task's to touch: its permission is given up before any task runs.
+  {
+    await using pool = new ProcessPoolExecutor({
+      maxWorkers: 1,
+      permissions: "none",
+    });
+    const claims = pool.submit(() => {
+      const path = Deno.args[1];
+      try {
+        Deno.openSync(path, { read: true, write: true }).close();
+        return "opened";
+      } catch (error) {
+        return (error as Error).name;
+      }
+    });
+    assertEquals(await claims, "NotCapable");
+  }
   // Sandboxed children still run module tasks they may read.
   await using pool = new ProcessPoolExecutor({
     maxWorkers: 1,
