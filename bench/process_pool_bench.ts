@@ -10,7 +10,8 @@
  *   `concurrent.futures.ProcessPoolExecutor` (run by `python3`, which times
  *   its own rounds: the same 20 000 `submit`s, and `map` with chunks of 256).
  * - "cpu": a batch of CPU-bound tasks (naive fib) on 1 child (the baseline)
- *   and on one child per core.
+ *   and on one child per core; and the same on threads (WorkerPoolExecutor),
+ *   as the ceiling the machine allows in this run.
  * - "start": spawn to first result, a child process next to a Web Worker
  *   (a fresh pool each time, one task).
  *
@@ -98,7 +99,28 @@ async function setup(): Promise<{ cases: Case[]; close: () => Promise<void> }> {
     () => perCore.stats().workers,
     () => perCore.submit(T.fib, 18),
   );
-  const fibBatch = async (pool: ProcessPoolExecutor) => {
+  // The same batch on threads, as the machine's ceiling in this run.
+  const threads1 = new WorkerPoolExecutor({
+    maxWorkers: 1,
+    minWorkers: 1,
+    idleTimeout: Infinity,
+  });
+  await warm(
+    1,
+    () => threads1.stats().workers,
+    () => threads1.submit(T.fib, 18),
+  );
+  const threadsPerCore = new WorkerPoolExecutor({
+    maxWorkers: CORES,
+    minWorkers: CORES,
+    idleTimeout: Infinity,
+  });
+  await warm(
+    CORES,
+    () => threadsPerCore.stats().workers,
+    () => threadsPerCore.submit(T.fib, 18),
+  );
+  const fibBatch = async (pool: WorkerPoolExecutor) => {
     const futures = Array.from(
       { length: FIB_TASKS },
       () => pool.submit(T.fib, FIB_N),
@@ -158,6 +180,16 @@ async function setup(): Promise<{ cases: Case[]; close: () => Promise<void> }> {
       run: () => fibBatch(perCore),
     },
     {
+      name: `threads: fib(${FIB_N}) x ${FIB_TASKS}, 1 worker`,
+      group: "cpu",
+      run: () => fibBatch(threads1),
+    },
+    {
+      name: `threads: fib(${FIB_N}) x ${FIB_TASKS}, ${CORES} workers`,
+      group: "cpu",
+      run: () => fibBatch(threadsPerCore),
+    },
+    {
       name: "Web Worker: spawn to first result",
       group: "start",
       baseline: true,
@@ -174,6 +206,8 @@ async function setup(): Promise<{ cases: Case[]; close: () => Promise<void> }> {
       ours.shutdown(),
       single.shutdown(),
       perCore.shutdown(),
+      threads1.shutdown(),
+      threadsPerCore.shutdown(),
       poolifier.destroy(),
     ]);
   };
@@ -292,6 +326,7 @@ async function table(rounds: number): Promise<void> {
     medians.get(c)!
   );
   const speedup = cpu[0] / cpu[1];
+  const threadSpeedup = cpu[2] / cpu[3];
   const met = (ok: boolean) => ok ? "met" : "NOT met";
   console.log(
     `\ntargets: trivial submit ${
@@ -302,7 +337,9 @@ async function table(rounds: number): Promise<void> {
       met(vsPython >= 5)
     }); cpu speedup ${speedup.toFixed(2)}x on ${CORES} cores (>= ${
       (0.9 * CORES).toFixed(1)
-    }: ${met(speedup >= 0.9 * CORES)}); start: child ${
+    }: ${met(speedup >= 0.9 * CORES)}; threads, same run: ${
+      threadSpeedup.toFixed(2)
+    }x); start: child ${
       speed("child process: spawn to first result").toFixed(1)
     } ms vs Web Worker ${
       speed("Web Worker: spawn to first result").toFixed(1)
