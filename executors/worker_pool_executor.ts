@@ -1033,6 +1033,8 @@ export class WorkerPoolExecutor implements Executor {
       return;
     }
     this.#requeue(requeue);
+    // Tasks waiting in the queue for room on a worker now have a free one.
+    if (this.#queued > 0) this.#scheduleDispatch();
     for (const task of failed) {
       settle(task, () =>
         task.future.setException(

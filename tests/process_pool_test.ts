@@ -265,3 +265,48 @@ Deno.test("ProcessPoolExecutor: values cross as structuredClone carries them, la
   );
   assertEquals(shape, [0, 2]);
 });
+
+const NO_CLAIMS = `
+import { ProcessPoolExecutor } from "${MOD}";
+await using pool = new ProcessPoolExecutor({ maxWorkers: 1, name: "q" });
+const add = (a: number, b: number) => a + b;
+for (let i = 0; i < 5; i++) await pool.submit(add, 1, 2); // learnt as cheap
+const crash = pool.submit(() => {
+  const end = Date.now() + 50;
+  while (Date.now() < end) { /* busy */ }
+  Deno.exit(3);
+});
+const after = Array.from({ length: 5 }, (_, i) => pool.submit(add, i, 10));
+// Waits in the pool (nothing more is sent to a child): cancel() holds.
+const cancelled = pool.submit(add, 0, 0).cancel();
+const error = await crash.exception() as Error;
+const results = await Promise.allSettled(after);
+console.log(JSON.stringify([
+  error.name,
+  cancelled,
+  results.map((r) => r.status === "fulfilled" ? r.value : r.reason.name),
+  await pool.submit(() => self.name),
+]));
+`;
+
+Deno.test("ProcessPoolExecutor without a claims file (no write access): sends nothing it could not take back, and a crash loses nothing", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "process_pool_no_claims_" });
+  try {
+    await Deno.writeTextFile(`${dir}/main.ts`, NO_CLAIMS);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-run", "--allow-read", `${dir}/main.ts`],
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    const { code, stdout } = await child.output();
+    clearTimeout(timer);
+    assertEquals(code, 0);
+    assertEquals(
+      JSON.parse(new TextDecoder().decode(stdout)),
+      ["WorkerCrashedError", true, [10, 11, 12, 13, 14], "q-2"],
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
