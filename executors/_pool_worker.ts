@@ -1,6 +1,7 @@
 // Copyright 2026 the @concurrent/futures authors. MIT license.
-// One worker as the pool sees it: the Worker, its shared task slots, the
-// tasks it holds, and the batch of tasks being gathered for it this turn.
+// One worker as the pool sees it: its channel (a Web Worker or a child
+// process, see _channel.ts), its task slots, the tasks it holds, and the
+// batch of tasks being gathered for it this turn.
 
 import {
   type FnDef,
@@ -17,7 +18,14 @@ import {
 } from "./_protocol.ts";
 import type { WorkerLoad } from "./_pool_dispatch.ts";
 import { type PoolTask, RUNNING, SENT } from "./_pool_task.ts";
-import { setWorkerRef } from "./_pool_unref.ts";
+import {
+  type ChannelFactory,
+  type SpawnOptions,
+  webWorkerChannel,
+  type WorkerChannel,
+} from "./_channel.ts";
+
+export type { SpawnOptions };
 
 /** How the pool hears from a worker. */
 export interface WorkerListener {
@@ -26,22 +34,20 @@ export interface WorkerListener {
   onError(worker: PoolWorker, error: unknown): void;
 }
 
-/** What a worker is started with. */
-export interface SpawnOptions {
-  url: URL;
-  name: string;
-  concurrency: number;
-  permissions: Deno.PermissionOptions | undefined;
-  init: FnDef | undefined;
-  initargs: unknown[] | undefined;
-}
-
 /** A slot whose task was revoked: taken until the worker answers for it. */
 const REVOKED = Symbol("revoked");
 
+/**
+ * Estimated work (ms) a worker without shared slots may hold for the task
+ * it runs before it is sent one more (the one the contract lets count as
+ * running before it starts). Beyond it, that task would wait long enough
+ * to time out or be stopped, which kills the worker (it cannot be revoked).
+ */
+const UNSHARED_AHEAD_MS = 2;
+
 /** The host side of one worker. */
 export class PoolWorker implements WorkerLoad {
-  readonly worker: Worker;
+  readonly channel: WorkerChannel;
   readonly name: string;
   /** Set once the runtime has started and the initializer succeeded. */
   ready = false;
@@ -58,6 +64,9 @@ export class PoolWorker implements WorkerLoad {
   /** When it last became idle (performance.now()). */
   idleSince = 0;
   readonly #slots: Int32Array;
+  readonly #concurrency: number;
+  /** Without shared slots: the order each slot's task was sent in. */
+  readonly #sentAt: number[] | undefined;
   readonly #tasks: (PoolTask | typeof REVOKED | undefined)[];
   readonly #free: number[] = [];
   /** Known cost (ms) of the live tasks, and how many have unknown cost. */
@@ -73,45 +82,42 @@ export class PoolWorker implements WorkerLoad {
   #batchTasks: PoolTask[] = [];
   #batchTransfer: Transferable[] | undefined;
 
-  constructor(options: SpawnOptions, quota: number, listener: WorkerListener) {
+  constructor(
+    options: SpawnOptions,
+    quota: number,
+    listener: WorkerListener,
+    channel: ChannelFactory = webWorkerChannel,
+  ) {
     this.name = options.name;
     this.quota = quota;
+    this.#concurrency = options.concurrency;
     const buffer = new SharedArrayBuffer(SLOT_COUNT * 4);
     this.#slots = new Int32Array(buffer);
     this.#tasks = new Array(SLOT_COUNT);
     for (let i = SLOT_COUNT - 1; i >= 0; i--) this.#free.push(i);
-    const workerOptions: WorkerOptions & {
-      deno?: { permissions: Deno.PermissionOptions };
-    } = { type: "module", name: options.name };
-    if (options.permissions !== undefined) {
-      workerOptions.deno = { permissions: options.permissions };
-    }
-    this.worker = new Worker(options.url, workerOptions);
-    this.worker.onmessage = (event) => {
-      if (!this.dead) listener.onMessage(this, event.data as WorkerMessage);
-    };
-    this.worker.onerror = (event) => {
-      // Unhandled, a worker's error event ends the host process.
-      event.preventDefault();
-      if (!this.dead) {
-        listener.onError(this, event.error ?? new Error(event.message));
-      }
-    };
-    this.worker.onmessageerror = () => {
-      if (!this.dead) {
-        listener.onError(
-          this,
-          new Error("A message from the worker could not be read"),
-        );
-      }
-    };
-    this.worker.postMessage({
-      t: MSG_INIT,
-      slots: buffer,
-      concurrency: options.concurrency,
-      init: options.init,
-      initargs: options.initargs,
+    this.channel = channel(options, {
+      onMessage: (message) => {
+        if (!this.dead) listener.onMessage(this, message);
+      },
+      onError: (error) => {
+        if (!this.dead) listener.onError(this, error);
+      },
     });
+    if (!this.channel.sharedSlots && this.channel.revoke === undefined) {
+      this.#sentAt = new Array(SLOT_COUNT);
+    }
+    try {
+      this.channel.post({
+        t: MSG_INIT,
+        slots: buffer,
+        concurrency: options.concurrency,
+        init: options.init,
+        initargs: options.initargs,
+      }, []);
+    } catch (error) {
+      this.terminate();
+      throw error;
+    }
   }
 
   /** Estimated ms of work it holds (Infinity when a cost is unknown). */
@@ -131,7 +137,15 @@ export class PoolWorker implements WorkerLoad {
 
   /** Whether it can be sent another task. */
   get accepting(): boolean {
-    return !this.dead && this.#free.length > 0 && this.sent < this.quota;
+    if (this.dead || this.#free.length === 0 || this.sent >= this.quota) {
+      return false;
+    }
+    if (this.#sentAt === undefined) return true;
+    // Unshared slots: nothing it could start unseen beyond one task more
+    // than it runs at once, and that one only behind short work.
+    return this.inFlight < this.#concurrency ||
+      (this.inFlight === this.#concurrency &&
+        this.ahead <= UNSHARED_AHEAD_MS);
   }
 
   /**
@@ -144,9 +158,10 @@ export class PoolWorker implements WorkerLoad {
     runningLimit: number,
   ): void {
     // Held while any slot is taken: the pool waits for the worker's answer.
-    if (this.#free.length === SLOT_COUNT) setWorkerRef(this.worker, true);
+    if (this.#free.length === SLOT_COUNT) this.channel.setRef(true);
     const slot = this.#free.pop()!;
     this.#tasks[slot] = task;
+    if (this.#sentAt !== undefined) this.#sentAt[slot] = this.sent;
     Atomics.store(this.#slots, slot, SLOT_SENT);
     task.worker = this;
     task.slot = slot;
@@ -194,14 +209,14 @@ export class PoolWorker implements WorkerLoad {
     this.#batchTasks = [];
     const failures: [PoolTask, unknown][] = [];
     try {
-      this.worker.postMessage({ t: MSG_RUN, defs, tasks }, transfer ?? []);
+      this.channel.post({ t: MSG_RUN, defs, tasks }, transfer ?? []);
     } catch {
       // Some task cannot be cloned: send them one by one to find which.
       let pendingDefs = defs;
       for (let i = 0; i < batchTasks.length; i++) {
         const task = batchTasks[i];
         try {
-          this.worker.postMessage({
+          this.channel.post({
             t: MSG_RUN,
             defs: pendingDefs,
             tasks: tasks.slice(i * TASK_STRIDE, (i + 1) * TASK_STRIDE),
@@ -233,9 +248,21 @@ export class PoolWorker implements WorkerLoad {
    */
   revoke(task: PoolTask): boolean {
     const slot = task.slot;
-    if (
-      Atomics.compareExchange(this.#slots, slot, SLOT_SENT, SLOT_REVOKED) !==
-        SLOT_SENT
+    if (this.#sentAt !== undefined) {
+      // No shared slot to settle the race: a live worker may have started
+      // any task it holds. Once it is dead, those sent after the first
+      // `concurrency` still held never started (it starts them in order).
+      if (!this.dead || this.#mayHaveStarted(slot)) return false;
+    } else if (
+      this.channel.sharedSlots
+        ? Atomics.compareExchange(
+          this.#slots,
+          slot,
+          SLOT_SENT,
+          SLOT_REVOKED,
+        ) !==
+          SLOT_SENT
+        : !this.channel.revoke!(slot)
     ) {
       return false;
     }
@@ -289,7 +316,19 @@ export class PoolWorker implements WorkerLoad {
   /** Ends the worker at once. */
   terminate(): void {
     this.dead = true;
-    this.worker.terminate();
+    this.channel.terminate();
+  }
+
+  /** Whether fewer than `concurrency` tasks held were sent before this one. */
+  #mayHaveStarted(slot: number): boolean {
+    const sentAt = this.#sentAt!;
+    let before = 0;
+    for (let i = 0; i < SLOT_COUNT; i++) {
+      const task = this.#tasks[i];
+      if (task === undefined || task === REVOKED) continue;
+      if (sentAt[i] < sentAt[slot]) before++;
+    }
+    return before < this.#concurrency;
   }
 
   #release(slot: number): void {
@@ -298,7 +337,7 @@ export class PoolWorker implements WorkerLoad {
     this.#free.push(slot);
     // Nothing to wait for: an idle worker must not keep the process alive.
     if (this.#free.length === SLOT_COUNT && !this.dead) {
-      setWorkerRef(this.worker, false);
+      this.channel.setRef(false);
     }
   }
 

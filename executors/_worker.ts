@@ -86,6 +86,24 @@ let out: unknown[] = [];
 const chunkSlots = new Set<number>();
 let lastFlush = 0;
 
+/**
+ * Claims a task before it starts; `false` when the pool revoked it first
+ * (see _protocol.ts). A transport without shared memory replaces it.
+ */
+let claim = (slot: number): boolean =>
+  Atomics.compareExchange(slots!, slot, SLOT_SENT, SLOT_STARTED) ===
+    SLOT_SENT;
+
+/**
+ * Replaces how tasks are claimed (a child process claims through a file
+ * shared with the pool; see _process_claims.ts).
+ *
+ * @param fn Claims the task in `slot`; returns whether it may start.
+ */
+export function setClaim(fn: (slot: number) => boolean): void {
+  claim = fn;
+}
+
 function send(
   message:
     | ReadyMessage
@@ -224,10 +242,7 @@ function pump(): void {
       const args = queue[head + 3] as unknown[];
       queue[head + 3] = undefined;
       head += TASK_STRIDE;
-      if (
-        Atomics.compareExchange(slots!, slot, SLOT_SENT, SLOT_STARTED) !==
-          SLOT_SENT
-      ) {
+      if (!claim(slot)) {
         out.push(slot, STATUS_SKIPPED, undefined, 0);
         continue;
       }

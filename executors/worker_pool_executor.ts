@@ -53,6 +53,7 @@ import {
 } from "./_pool_task.ts";
 import { PoolWorker, type WorkerListener } from "./_pool_worker.ts";
 import { canUnref, unrefTimer } from "./_pool_unref.ts";
+import { kBackend, type PoolBackend } from "./_channel.ts";
 
 /** Options for the {@linkcode WorkerPoolExecutor} constructor. */
 export interface WorkerPoolExecutorOptions {
@@ -138,8 +139,9 @@ const MAX_FRUITLESS_CRASHES = 3;
 let pools = 0;
 
 /**
- * Runs tasks on Deno Web Workers (module workers), for CPU-bound work: the
- * counterpart of Python's `ProcessPoolExecutor`.
+ * Runs tasks on Deno Web Workers (module workers), for CPU-bound work. Its
+ * workers are threads: cheaper messages and start than the processes of
+ * {@linkcode ProcessPoolExecutor}, which can kill, limit and sandbox a task.
  *
  * A task is a self-contained function, sent as source text (it may use its
  * arguments, globals and `import()`, not variables of its enclosing scope;
@@ -164,8 +166,13 @@ let pools = 0;
  * only when a worker is about to be free.
  *
  * Stopping a running task (`cancel({ force: true })`, an aborted `signal`,
- * a `timeout`) terminates its worker and replaces it. The other tasks the
- * worker had started fail with `WorkerCrashedError`; those it had not
+ * a `timeout`) settles its future at once, terminates its worker and
+ * replaces it. Deno 2.9.6 cannot interrupt JavaScript that never yields in
+ * a worker thread (denoland/deno PR 35657): a task stuck in `while (true)
+ * {}` keeps its thread (and a core) busy until its loop ends, though it never
+ * keeps the program from exiting. Tasks that must really stop belong on a
+ * {@linkcode ProcessPoolExecutor}, whose workers are processes. The other
+ * tasks the worker had started fail with `WorkerCrashedError`; those it had not
  * started go back to the front of the queue (one that counted as running
  * stays `running` there). The same holds when a worker dies: an error that
  * escapes every task (an uncaught exception in a timer, an unhandled
@@ -208,6 +215,10 @@ export class WorkerPoolExecutor implements Executor {
   readonly #name: string;
   readonly #init: FnDef | undefined;
   readonly #initargs: unknown[] | undefined;
+  /** What the workers run on: Web Workers unless a subclass says otherwise. */
+  readonly #backend: PoolBackend | undefined;
+  /** Retired workers still releasing what they hold (child processes). */
+  readonly #closing = new Set<Promise<void>>();
   #workers: PoolWorker[] = [];
   #spawned = 0;
   #queue: (PoolTask | undefined)[] = [];
@@ -282,7 +293,9 @@ export class WorkerPoolExecutor implements Executor {
       1,
     ) ?? 1;
     pools++;
-    const name = opts.name ?? `WorkerPoolExecutor-${pools}`;
+    this.#backend = (opts as { [kBackend]?: PoolBackend })[kBackend];
+    const name = opts.name ??
+      `${this.#backend?.kind ?? "WorkerPoolExecutor"}-${pools}`;
     if (typeof name !== "string") {
       throw new TypeError(`'name' must be a string, got ${typeof name}`);
     }
@@ -774,6 +787,7 @@ export class WorkerPoolExecutor implements Executor {
         },
         this.#maxTasksPerWorker,
         this.#listener,
+        this.#backend?.channel,
       );
     } catch (error) {
       this.#break(error, "A worker could not be started");
@@ -1019,6 +1033,8 @@ export class WorkerPoolExecutor implements Executor {
       return;
     }
     this.#requeue(requeue);
+    // Tasks waiting in the queue for room on a worker now have a free one.
+    if (this.#queued > 0) this.#scheduleDispatch();
     for (const task of failed) {
       settle(task, () =>
         task.future.setException(
@@ -1097,6 +1113,11 @@ export class WorkerPoolExecutor implements Executor {
 
   #retire(worker: PoolWorker): void {
     worker.terminate();
+    const closed = worker.channel.closed;
+    if (closed !== undefined) {
+      this.#closing.add(closed);
+      closed.finally(() => this.#closing.delete(closed));
+    }
     const index = this.#workers.indexOf(worker);
     if (index !== -1) this.#workers.splice(index, 1);
   }
@@ -1154,7 +1175,12 @@ export class WorkerPoolExecutor implements Executor {
       clearTimeout(this.#idleTimer);
       this.#idleTimer = undefined;
     }
-    this.#drained?.resolve();
+    if (this.#drained === undefined) return;
+    if (this.#closing.size === 0) this.#drained.resolve();
+    else {
+      const { resolve } = this.#drained;
+      Promise.all(this.#closing).then(() => resolve());
+    }
   }
 }
 

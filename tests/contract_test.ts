@@ -45,12 +45,14 @@ import {
   LIO_WAIT,
   LIO_WRITE,
   lioListio,
+  ProcessPoolExecutor,
   type ReturnWhen,
   task,
   TimeoutError,
   wait,
   WorkerPoolExecutor,
 } from "../mod.ts";
+import { POOLS } from "./fixtures/pool_helpers.ts";
 
 // The first test of this module reads the aio defaults before anything here
 // changes them (each test module runs in its own isolate).
@@ -210,6 +212,10 @@ function executors(): [string, () => Executor][] {
       "WorkerPoolExecutor",
       () => new WorkerPoolExecutor({ maxWorkers: 1, idleTimeout: 10 }),
     ],
+    [
+      "ProcessPoolExecutor",
+      () => new ProcessPoolExecutor({ maxWorkers: 1, idleTimeout: 10 }),
+    ],
   ];
 }
 
@@ -284,33 +290,35 @@ Deno.test("WorkerPoolExecutor: map({ timeout }) throws TimeoutError, cancels wha
   assertEquals(stats.queued, 0);
 });
 
-Deno.test("WorkerPoolExecutor: every numeric option refuses bad values and types", () => {
-  const numeric: [string, unknown[]][] = [
-    ["maxWorkers", [0, -1, 1.5, NaN, Infinity]],
-    ["minWorkers", [-1, 0.5, NaN, Infinity]],
-    ["idleTimeout", [-1, NaN]],
-    ["maxTasksPerWorker", [0, -1, 2.5, NaN]],
-    ["concurrentTasksPerWorker", [0, -1, 1.5, NaN, Infinity]],
-  ];
-  for (const [option, values] of numeric) {
-    for (const value of values) {
-      assertThrows(
-        () => new WorkerPoolExecutor({ [option]: value }),
-        RangeError,
-        undefined,
-        `${option}: ${value}`,
-      );
+for (const Pool of POOLS) {
+  Deno.test(`${Pool.name}: every numeric option refuses bad values and types`, () => {
+    const numeric: [string, unknown[]][] = [
+      ["maxWorkers", [0, -1, 1.5, NaN, Infinity]],
+      ["minWorkers", [-1, 0.5, NaN, Infinity]],
+      ["idleTimeout", [-1, NaN]],
+      ["maxTasksPerWorker", [0, -1, 2.5, NaN]],
+      ["concurrentTasksPerWorker", [0, -1, 1.5, NaN, Infinity]],
+    ];
+    for (const [option, values] of numeric) {
+      for (const value of values) {
+        assertThrows(
+          () => new Pool({ [option]: value }),
+          RangeError,
+          undefined,
+          `${option}: ${value}`,
+        );
+      }
+      for (const value of ["2", true, {}, 2n]) {
+        assertThrows(
+          () => new Pool({ [option]: value }),
+          TypeError,
+          undefined,
+          `${option}: ${typeof value}`,
+        );
+      }
     }
-    for (const value of ["2", true, {}, 2n]) {
-      assertThrows(
-        () => new WorkerPoolExecutor({ [option]: value }),
-        TypeError,
-        undefined,
-        `${option}: ${typeof value}`,
-      );
-    }
-  }
-});
+  });
+}
 
 for (const [kind, make] of executors()) {
   Deno.test(`${kind}: run/map numeric options refuse bad values and types`, async () => {
@@ -358,21 +366,23 @@ Deno.test("AsyncExecutor: maxConcurrency refuses bad values and types", () => {
   }
 });
 
-Deno.test("WorkerPoolExecutor: cancel({ force: true }) runs callbacks inside the call", async () => {
-  await using pool = new WorkerPoolExecutor({ maxWorkers: 1, idleTimeout: 10 });
-  const stuck = pool.submit(() => new Promise<never>(() => {}));
-  // Wait until it runs on the worker.
-  const started = pool.submit(() => 1);
-  await until(() => stuck.running());
-  const seen: string[] = [];
-  stuck.addDoneCallback((f) => seen.push(f.state));
-  assert(stuck.cancel({ force: true }));
-  assertEquals(seen, ["cancelled"]);
-  assert(stuck.cancelled());
-  assert(stuck.cancel(), "already cancelled: true");
-  await assertRejects(() => stuck.result(), CancelledError);
-  assertEquals(await started, 1, "the pool went on");
-});
+for (const Pool of POOLS) {
+  Deno.test(`${Pool.name}: cancel({ force: true }) runs callbacks inside the call`, async () => {
+    await using pool = new Pool({ maxWorkers: 1, idleTimeout: 10 });
+    const stuck = pool.submit(() => new Promise<never>(() => {}));
+    // Wait until it runs on the worker.
+    const started = pool.submit(() => 1);
+    await until(() => stuck.running());
+    const seen: string[] = [];
+    stuck.addDoneCallback((f) => seen.push(f.state));
+    assert(stuck.cancel({ force: true }));
+    assertEquals(seen, ["cancelled"]);
+    assert(stuck.cancelled());
+    assert(stuck.cancel(), "already cancelled: true");
+    await assertRejects(() => stuck.result(), CancelledError);
+    assertEquals(await started, 1, "the pool went on");
+  });
+}
 
 Deno.test("WorkerPoolExecutor: result({ timeout }) does not cancel a worker task", async () => {
   await using pool = new WorkerPoolExecutor({ maxWorkers: 1, idleTimeout: 10 });
@@ -752,18 +762,20 @@ Deno.test("WorkerPoolExecutor: map() stopped early cancels what it holds", async
   assertEquals(stats.completed + stats.cancelled, 6);
 });
 
-Deno.test("WorkerPoolExecutor: shutdown({ wait: false }) stops even minWorkers once done", async () => {
-  const pool = new WorkerPoolExecutor({
-    maxWorkers: 2,
-    minWorkers: 2,
-    idleTimeout: 10,
+for (const Pool of POOLS) {
+  Deno.test(`${Pool.name}: shutdown({ wait: false }) stops even minWorkers once done`, async () => {
+    const pool = new Pool({
+      maxWorkers: 2,
+      minWorkers: 2,
+      idleTimeout: 10,
+    });
+    const future = pool.submit((n: number) => n + 1, 1);
+    await pool.shutdown({ wait: false });
+    assertEquals(await future, 2);
+    await pool.shutdown(); // resolves once every worker is stopped
+    assertEquals(pool.stats().workers, 0);
   });
-  const future = pool.submit((n: number) => n + 1, 1);
-  await pool.shutdown({ wait: false });
-  assertEquals(await future, 2);
-  await pool.shutdown(); // resolves once every worker is stopped
-  assertEquals(pool.stats().workers, 0);
-});
+}
 
 for (const [kind, make] of executors()) {
   Deno.test(`${kind}: run() moves every buffer of transfer, used in args or not`, async () => {

@@ -12,12 +12,17 @@ import { deno } from "./fixtures/pool_helpers.ts";
 const ROOT = fromFileUrl(new URL("../", import.meta.url));
 
 /** A program that imports the library from `base` and uses both halves. */
-function user(base: string, dataFile: string): string {
+function user(
+  base: string,
+  dataFile: string,
+  pool = "WorkerPoolExecutor",
+  extra = "",
+): string {
   return `
-import { aioOpen, aioRead, aioReturn, aioSuspend, tasks, WorkerPoolExecutor } from "${base}mod.ts";
+import { aioOpen, aioRead, aioReturn, aioSuspend, tasks, ${pool} } from "${base}mod.ts";
 const fixture = "${base}tests/fixtures/pool_tasks.ts";
 const T = tasks<{ add(a: number, b: number): number }>(fixture);
-await using pool = new WorkerPoolExecutor({ maxWorkers: 2, name: "user" });
+await using pool = new ${pool}({ maxWorkers: 2, name: "user"${extra} });
 const results = await Promise.all([
   pool.submit((a: number, b: number) => a * b, 6, 7),
   pool.submit(T.add, 1, 2),
@@ -36,6 +41,15 @@ console.log(JSON.stringify(results));
 const EXPECTED = JSON.stringify([42, 3, "user-1", [2, 3, 4], 3, "aio"]);
 
 /**
+ * The output of a process pool's run: which child runs the name task
+ * depends on which one answers first (a child without a claims file is
+ * sent no more than it can start).
+ */
+function processOutput(stdout: string): string {
+  return stdout.trim().replace('"user-2"', '"user-1"');
+}
+
+/**
  * Runs the user program from a fresh folder with exactly `permissions`.
  * Registries point at a closed port, so a `jsr:` or `npm:` import anywhere in
  * the graph fails fast instead of resolving.
@@ -43,6 +57,7 @@ const EXPECTED = JSON.stringify([42, 3, "user-1", [2, 3, 4], 3, "aio"]);
 async function runUser(
   base: (dataFile: string) => string,
   permissions: (dataFile: string) => string[],
+  program: (base: string, dataFile: string) => string = user,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const dir = await Deno.makeTempDir({ prefix: "pool_user_" });
   try {
@@ -50,7 +65,7 @@ async function runUser(
     await Deno.writeTextFile(dataFile, "hello, aio!");
     await Deno.writeTextFile(
       join(dir, "main.ts"),
-      user(base(dataFile), dataFile),
+      program(base(dataFile), dataFile),
     );
     return await deno(
       ["run", "--no-config", ...permissions(dataFile), "main.ts"],
@@ -123,7 +138,43 @@ Deno.test("the module works imported over HTTP from a folder with no deno.json",
     );
     assertEquals(code, 0, stderr);
     assertEquals(stdout.trim(), EXPECTED);
+    // A process pool's children load the same runtime over HTTP (granted
+    // that host).
+    const processes = await runUser(
+      () => `http://${host}/`,
+      (dataFile) => [
+        `--allow-import=${host}`,
+        `--allow-read=${dataFile}`,
+        "--allow-run",
+      ],
+      (base, dataFile) => user(base, dataFile, "ProcessPoolExecutor"),
+    );
+    assertEquals(processes.code, 0, processes.stderr);
+    assertEquals(processOutput(processes.stdout), EXPECTED);
   } finally {
     await server.shutdown();
   }
+});
+
+Deno.test("ProcessPoolExecutor works imported by file URL from a folder with no deno.json", async () => {
+  const base = toFileUrl(ROOT).href;
+  const reads = [
+    join(ROOT, "executors"),
+    join(ROOT, "tests", "fixtures", "pool_tasks.ts"),
+  ];
+  // A grant limited to some paths cannot be read back to be inherited: the
+  // program passes it on to its children explicitly.
+  const { code, stdout, stderr } = await runUser(
+    () => base,
+    (dataFile) => [`--allow-read=${[...reads, dataFile]}`, "--allow-run"],
+    (base, dataFile) =>
+      user(
+        base,
+        dataFile,
+        "ProcessPoolExecutor",
+        `, permissions: { read: ${JSON.stringify(reads)} }`,
+      ),
+  );
+  assertEquals(code, 0, stderr);
+  assertEquals(processOutput(stdout), EXPECTED);
 });

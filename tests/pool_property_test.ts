@@ -1,5 +1,5 @@
 // Copyright 2026 the @concurrent/futures authors. MIT license.
-// A property test of WorkerPoolExecutor: seeded random sequences of submit,
+// A property test of the pools (threads and processes): seeded random sequences of submit,
 // cancel, force-cancel, timeout, worker crash and shutdown. Whatever
 // happens, every future settles exactly once and the stats add up.
 
@@ -9,10 +9,9 @@ import {
   ExecutorShutdownError,
   type Future,
   type Task,
-  WorkerPoolExecutor,
   type WorkerPoolExecutorOptions,
 } from "../mod.ts";
-import { T } from "./fixtures/pool_helpers.ts";
+import { POOLS, T } from "./fixtures/pool_helpers.ts";
 
 /** A small seeded PRNG (mulberry32): the same seed, the same run. */
 function prng(seed: number): () => number {
@@ -33,12 +32,13 @@ const CRASHES = [
 const STEPS = 200;
 
 async function property(
+  Pool: typeof POOLS[number],
   seed: number,
   options: WorkerPoolExecutorOptions,
 ): Promise<void> {
   const random = prng(seed);
   const int = (n: number) => Math.floor(random() * n);
-  const pool = new WorkerPoolExecutor({
+  const pool = new Pool({
     maxWorkers: 2,
     idleTimeout: 5,
     ...options,
@@ -122,10 +122,15 @@ async function property(
   );
 }
 
-Deno.test("WorkerPoolExecutor property: one task per worker at a time", async () => {
-  await property(1, {});
-});
+for (const Pool of POOLS) {
+  Deno.test(`${Pool.name} property: one task per worker at a time`, async () => {
+    await property(Pool, 1, {});
+  });
 
-Deno.test("WorkerPoolExecutor property: two tasks per worker, recycled every 7", async () => {
-  await property(2, { concurrentTasksPerWorker: 2, maxTasksPerWorker: 7 });
-});
+  Deno.test(`${Pool.name} property: two tasks per worker, recycled every 7`, async () => {
+    await property(Pool, 2, {
+      concurrentTasksPerWorker: 2,
+      maxTasksPerWorker: 7,
+    });
+  });
+}

@@ -24,6 +24,7 @@ import {
   gateFlags,
   hasStarted,
   openGate,
+  POOLS,
   T,
   waitFor,
 } from "./fixtures/pool_helpers.ts";
@@ -149,46 +150,53 @@ Deno.test("WorkerPoolExecutor.run: aborting the signal cancels a queued task and
   assertEquals(pool.stats().cancelled, 3);
 });
 
-Deno.test("WorkerPoolExecutor: a crash while tasks wait ahead on that worker runs them on its replacement", async () => {
-  await using pool = new WorkerPoolExecutor({ maxWorkers: 1, name: "q" });
-  const crash = pool.submit(T.closeSelf);
-  const after = Array.from({ length: 5 }, (_, i) => pool.submit(T.add, i, 10));
-  assertInstanceOf(await crash.exception(), WorkerCrashedError);
-  const results = await Promise.allSettled(after);
-  for (let i = 0; i < 5; i++) {
-    const outcome = results[i];
-    // Each task either ran (on a worker) or, if the dying worker had
-    // started it, failed with WorkerCrashedError; none is lost.
-    if (outcome.status === "fulfilled") assertEquals(outcome.value, i + 10);
-    else assertInstanceOf(outcome.reason, WorkerCrashedError);
-  }
-  assertNotEquals(await pool.submit(T.whoami), "q-1");
-  const stats = pool.stats();
-  assertEquals(stats.completed + stats.failed, 7);
-});
-
-Deno.test("WorkerPoolExecutor: workers that keep dying before starting any task break the pool", async () => {
-  // Each worker's initializer leaves a timer that throws once the worker
-  // runs; its only task waits for a module that never finishes loading.
-  const pool = new WorkerPoolExecutor({
-    maxWorkers: 1,
-    initializer: () => {
-      setTimeout(() => {
-        throw new Error("bad initializer side effect");
-      }, 10);
-    },
+for (const Pool of POOLS) {
+  Deno.test(`${Pool.name}: a crash while tasks wait ahead on that worker runs them on its replacement`, async () => {
+    await using pool = new Pool({ maxWorkers: 1, name: "q" });
+    const crash = pool.submit(T.closeSelf);
+    const after = Array.from(
+      { length: 5 },
+      (_, i) => pool.submit(T.add, i, 10),
+    );
+    assertInstanceOf(await crash.exception(), WorkerCrashedError);
+    const results = await Promise.allSettled(after);
+    for (let i = 0; i < 5; i++) {
+      const outcome = results[i];
+      // Each task either ran (on a worker) or, if the dying worker had
+      // started it, failed with WorkerCrashedError; none is lost.
+      if (outcome.status === "fulfilled") assertEquals(outcome.value, i + 10);
+      else assertInstanceOf(outcome.reason, WorkerCrashedError);
+    }
+    assertNotEquals(await pool.submit(T.whoami), "q-1");
+    const stats = pool.stats();
+    assertEquals(stats.completed + stats.failed, 7);
   });
-  const stuck = pool.submit(
-    task<() => number>(
-      new URL("./fixtures/pool_stuck_module.ts", import.meta.url),
-      "unreachable",
-    ),
-  );
-  const error = await stuck.exception();
-  assertInstanceOf(error, BrokenExecutorError);
-  assertStringIncludes(error.message, "died in a row");
-  assertEquals((error.cause as Error).message, "bad initializer side effect");
-  assertThrows(() => pool.submit(T.add, 1, 1), BrokenExecutorError);
-  await pool.shutdown();
-  assertEquals(pool.stats().workers, 0);
-});
+}
+
+for (const Pool of POOLS) {
+  Deno.test(`${Pool.name}: workers that keep dying before starting any task break the pool`, async () => {
+    // Each worker's initializer leaves a timer that throws once the worker
+    // runs; its only task waits for a module that never finishes loading.
+    const pool = new Pool({
+      maxWorkers: 1,
+      initializer: () => {
+        setTimeout(() => {
+          throw new Error("bad initializer side effect");
+        }, 10);
+      },
+    });
+    const stuck = pool.submit(
+      task<() => number>(
+        new URL("./fixtures/pool_stuck_module.ts", import.meta.url),
+        "unreachable",
+      ),
+    );
+    const error = await stuck.exception();
+    assertInstanceOf(error, BrokenExecutorError);
+    assertStringIncludes(error.message, "died in a row");
+    assertEquals((error.cause as Error).message, "bad initializer side effect");
+    assertThrows(() => pool.submit(T.add, 1, 1), BrokenExecutorError);
+    await pool.shutdown();
+    assertEquals(pool.stats().workers, 0);
+  });
+}

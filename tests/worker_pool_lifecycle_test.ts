@@ -20,6 +20,7 @@ import {
   gateFlags,
   hasStarted,
   openGate,
+  POOLS,
   T,
   waitFor,
 } from "./fixtures/pool_helpers.ts";
@@ -56,40 +57,44 @@ Deno.test("WorkerPoolExecutor retires idle workers after idleTimeout, down to mi
   assertEquals(await pool.submit(T.add, 1, 2), 3);
 });
 
-Deno.test("WorkerPoolExecutor: with minWorkers 0 every idle worker retires", async () => {
-  await using pool = new WorkerPoolExecutor({ maxWorkers: 2, idleTimeout: 0 });
-  await Promise.all([pool.submit(T.sleep, 5), pool.submit(T.sleep, 5)]);
-  await waitFor(() => pool.stats().workers === 0, "idle retirement");
-  assertEquals(await pool.submit(T.add, 2, 2), 4);
-});
-
-Deno.test("WorkerPoolExecutor recycles a worker after maxTasksPerWorker tasks", async () => {
-  await using pool = new WorkerPoolExecutor({
-    maxWorkers: 1,
-    maxTasksPerWorker: 2,
-    name: "r",
+for (const Pool of POOLS) {
+  Deno.test(`${Pool.name}: with minWorkers 0 every idle worker retires`, async () => {
+    await using pool = new Pool({ maxWorkers: 2, idleTimeout: 0 });
+    await Promise.all([pool.submit(T.sleep, 5), pool.submit(T.sleep, 5)]);
+    await waitFor(() => pool.stats().workers === 0, "idle retirement");
+    assertEquals(await pool.submit(T.add, 2, 2), 4);
   });
-  const seen: [string, number][] = [];
-  for (let i = 0; i < 6; i++) seen.push(await pool.submit(T.count));
-  assertEquals(seen, [
-    ["r-1", 1],
-    ["r-1", 2],
-    ["r-2", 1],
-    ["r-2", 2],
-    ["r-3", 1],
-    ["r-3", 2],
-  ]);
-  // Submitted at once: still at most 2 per worker.
-  const burst = await Promise.all(
-    Array.from({ length: 6 }, () => pool.submit(T.count)),
-  );
-  const perWorker = new Map<string, number>();
-  for (const [name] of burst) {
-    perWorker.set(name, (perWorker.get(name) ?? 0) + 1);
-  }
-  for (const count of perWorker.values()) assert(count <= 2);
-  assertEquals(burst.length, 6);
-});
+}
+
+for (const Pool of POOLS) {
+  Deno.test(`${Pool.name} recycles a worker after maxTasksPerWorker tasks`, async () => {
+    await using pool = new Pool({
+      maxWorkers: 1,
+      maxTasksPerWorker: 2,
+      name: "r",
+    });
+    const seen: [string, number][] = [];
+    for (let i = 0; i < 6; i++) seen.push(await pool.submit(T.count));
+    assertEquals(seen, [
+      ["r-1", 1],
+      ["r-1", 2],
+      ["r-2", 1],
+      ["r-2", 2],
+      ["r-3", 1],
+      ["r-3", 2],
+    ]);
+    // Submitted at once: still at most 2 per worker.
+    const burst = await Promise.all(
+      Array.from({ length: 6 }, () => pool.submit(T.count)),
+    );
+    const perWorker = new Map<string, number>();
+    for (const [name] of burst) {
+      perWorker.set(name, (perWorker.get(name) ?? 0) + 1);
+    }
+    for (const count of perWorker.values()) assert(count <= 2);
+    assertEquals(burst.length, 6);
+  });
+}
 
 Deno.test("WorkerPoolExecutor runs concurrentTasksPerWorker async tasks at once on one worker", async () => {
   await using pool = new WorkerPoolExecutor({
@@ -138,38 +143,45 @@ Deno.test("WorkerPoolExecutor runs the initializer with initargs in each worker"
   assertEquals(await pool2.submit(T.initValue), 42);
 });
 
-Deno.test("WorkerPoolExecutor: a failing initializer breaks the pool", async () => {
-  const pool = new WorkerPoolExecutor({
-    maxWorkers: 2,
-    initializer: T.failInit,
-    initargs: ["no database"],
+for (const Pool of POOLS) {
+  Deno.test(`${Pool.name}: a failing initializer breaks the pool`, async () => {
+    const pool = new Pool({
+      maxWorkers: 2,
+      initializer: T.failInit,
+      initargs: ["no database"],
+    });
+    const futures = Array.from(
+      { length: 5 },
+      (_, i) => pool.submit(T.add, i, 0),
+    );
+    for (const future of futures) {
+      const error = await future.exception();
+      assertInstanceOf(error, BrokenExecutorError);
+      assertInstanceOf(error.cause, Error);
+      assertEquals((error.cause as Error).message, "no database");
+    }
+    assertThrows(() => pool.submit(T.add, 1, 1), BrokenExecutorError);
+    assertThrows(() => pool.run(T.add, [1, 1]), BrokenExecutorError);
+    assertThrows(() => pool.map(T.add as never, [1]), BrokenExecutorError);
+    assertEquals(pool.stats().workers, 0);
+    assertEquals(pool.stats().failed, 5);
+    await pool.shutdown();
   });
-  const futures = Array.from({ length: 5 }, (_, i) => pool.submit(T.add, i, 0));
-  for (const future of futures) {
-    const error = await future.exception();
-    assertInstanceOf(error, BrokenExecutorError);
-    assertInstanceOf(error.cause, Error);
-    assertEquals((error.cause as Error).message, "no database");
-  }
-  assertThrows(() => pool.submit(T.add, 1, 1), BrokenExecutorError);
-  assertThrows(() => pool.run(T.add, [1, 1]), BrokenExecutorError);
-  assertThrows(() => pool.map(T.add as never, [1]), BrokenExecutorError);
-  assertEquals(pool.stats().workers, 0);
-  assertEquals(pool.stats().failed, 5);
-  await pool.shutdown();
-});
+}
 
-Deno.test("WorkerPoolExecutor.shutdown waits for queued and running work, then stops every worker", async () => {
-  const pool = new WorkerPoolExecutor({ maxWorkers: 2, minWorkers: 2 });
-  const futures = Array.from(
-    { length: 8 },
-    (_, i) => pool.submit(T.sleep, 2, i),
-  );
-  await pool.shutdown();
-  for (const future of futures) assertEquals(future.state, "finished");
-  assertEquals(await Promise.all(futures), [0, 1, 2, 3, 4, 5, 6, 7]);
-  assertEquals(pool.stats().workers, 0);
-});
+for (const Pool of POOLS) {
+  Deno.test(`${Pool.name}.shutdown waits for queued and running work, then stops every worker`, async () => {
+    const pool = new Pool({ maxWorkers: 2, minWorkers: 2 });
+    const futures = Array.from(
+      { length: 8 },
+      (_, i) => pool.submit(T.sleep, 2, i),
+    );
+    await pool.shutdown();
+    for (const future of futures) assertEquals(future.state, "finished");
+    assertEquals(await Promise.all(futures), [0, 1, 2, 3, 4, 5, 6, 7]);
+    assertEquals(pool.stats().workers, 0);
+  });
+}
 
 Deno.test("WorkerPoolExecutor.shutdown({ wait: false }) returns at once; queued work still runs", async () => {
   const pool = new WorkerPoolExecutor({ maxWorkers: 1 });
