@@ -1,0 +1,307 @@
+// Copyright 2026 the @concurrent/futures authors. MIT license.
+
+import { type Job, UnrecoverableError, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import { WorkerCrashedError } from "../executors/errors.ts";
+import { task } from "../executors/task.ts";
+import { WorkerPoolExecutor } from "../executors/worker_pool_executor.ts";
+import { validateInteger, validateOptions } from "../executors/_validate.ts";
+import { toWire } from "../executors/_errors_wire.ts";
+import { decode, encode } from "./_codec.ts";
+import {
+  addressOf,
+  cancelChannel,
+  type ChunkOutcome,
+  connect,
+  LOCK_DURATION,
+  type JobData,
+  type Outcome,
+  PREFIX,
+  validateConnection,
+  validateQueue,
+} from "./_protocol.ts";
+
+/** Options of {@linkcode serveQueue}. */
+export interface ServeQueueOptions {
+  /** The Redis server, as for `QueueExecutor`. */
+  connection: string | URL;
+  /** The queue's name. Default `"concurrent-futures"`. */
+  queue?: string;
+  /**
+   * Module URL prefixes this process may import (required, at least one):
+   * a job naming any other module fails with an `Error` naming its URL and
+   * nothing is imported. End a directory prefix with `/`.
+   */
+  allow: (string | URL)[];
+  /** Workers of the local `WorkerPoolExecutor`. Default hardwareConcurrency. */
+  maxWorkers?: number;
+  /** Jobs in flight on this process. Default `maxWorkers`. */
+  concurrency?: number;
+  /**
+   * Milliseconds of the lock this process holds on a running job: once it
+   * dies, its jobs run again elsewhere after about 1.4 times this. Default
+   * 5000.
+   */
+  lockDuration?: number;
+}
+
+/** A process serving a queue, as returned by {@linkcode serveQueue}. */
+export interface QueueWorker extends AsyncDisposable {
+  /** Resolves once this process takes jobs. */
+  readonly ready: Promise<void>;
+  /**
+   * Stops taking jobs, lets the running ones finish, and closes the local
+   * pool and the Redis connections.
+   *
+   * @returns A promise that resolves when closed.
+   */
+  close(): Promise<void>;
+  /** Resolves once closed. */
+  readonly closed: Promise<void>;
+}
+
+/** Cancel requests for jobs not (yet) running here, kept this long. */
+const CANCEL_MEMORY = 60_000;
+
+/**
+ * Serves a queue from this process: takes `QueueExecutor` jobs from Redis
+ * and runs them on a local `WorkerPoolExecutor`, so that every core of the
+ * machine works and a force-cancel stops just that task. This is what the
+ * `distributed/worker.ts` command runs.
+ *
+ * @param options `connection`, `allow` (both required), `queue`,
+ * `maxWorkers`, `concurrency`, `lockDuration`.
+ * @returns The worker; `close()` (or `await using`) stops it.
+ * @throws {TypeError} A missing `connection` or `allow`, or an option of
+ * the wrong type.
+ * @throws {RangeError} An invalid numeric option.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { serveQueue } from "@concurrent/futures/distributed";
+ *
+ * await using worker = serveQueue({
+ *   connection: "redis://127.0.0.1:6379",
+ *   allow: ["https://example.com/tasks/"],
+ * });
+ * await worker.ready;
+ * ```
+ */
+export function serveQueue(options: ServeQueueOptions): QueueWorker {
+  const opts = validateOptions(options);
+  const connection = validateConnection(opts.connection);
+  const queue = validateQueue(opts.queue);
+  const allow = validateAllow(opts.allow);
+  const maxWorkers = validateInteger(opts.maxWorkers, "maxWorkers", 1) ??
+    navigator.hardwareConcurrency;
+  const concurrency = validateInteger(opts.concurrency, "concurrency", 1) ??
+    maxWorkers;
+  const lockDuration =
+    validateInteger(opts.lockDuration, "lockDuration", 200) ?? LOCK_DURATION;
+  return new Server(connection, queue, allow, maxWorkers, concurrency, lockDuration);
+}
+
+function validateAllow(value: unknown): string[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new TypeError(
+      "'allow' must be a non-empty array of module URL prefixes",
+    );
+  }
+  return value.map((prefix) => {
+    if (typeof prefix !== "string" && !(prefix instanceof URL)) {
+      throw new TypeError("each 'allow' prefix must be a string or a URL");
+    }
+    try {
+      return new URL(String(prefix)).href;
+    } catch {
+      throw new TypeError(
+        `'allow' prefix must be an absolute URL, got "${prefix}"`,
+      );
+    }
+  });
+}
+
+class Server implements QueueWorker {
+  readonly ready: Promise<void>;
+  readonly closed: Promise<void>;
+  #resolveClosed: () => void;
+  #closing: Promise<void> | undefined;
+  #allow: string[];
+  #pool: WorkerPoolExecutor;
+  #client: Redis;
+  #subscriber: Redis;
+  #worker: Worker;
+  #cancels = new Map<string, number>();
+
+  constructor(
+    connection: string,
+    queue: string,
+    allow: string[],
+    maxWorkers: number,
+    concurrency: number,
+    lockDuration: number,
+  ) {
+    this.#allow = allow;
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.closed = promise;
+    this.#resolveClosed = resolve;
+    this.#pool = new WorkerPoolExecutor({
+      maxWorkers,
+      // Kept warm between jobs: a job should not wait for a worker to start.
+      idleTimeout: 60_000,
+      name: `queue-${queue}`,
+    });
+    const tag = crypto.randomUUID().slice(0, 8);
+    this.#client = connect(connection, `cf:worker:${tag}`);
+    this.#subscriber = connect(connection, `cf:cancel:${tag}`);
+    this.#subscriber.on("message", (_channel: string, id: string) => {
+      this.#cancel(id);
+    });
+    this.#worker = new Worker(
+      queue,
+      (job: Job, _token?: string, signal?: AbortSignal) =>
+        this.#process(job, signal),
+      {
+        connection: this.#client,
+        prefix: PREFIX,
+        concurrency,
+        lockDuration,
+        stalledInterval: Math.max(100, Math.round(lockDuration * 0.4)),
+        // The client's `maxAttempts` counts runs (see #process), so BullMQ
+        // itself never fails a stalled job.
+        maxStalledCount: 1_000_000,
+        name: tag,
+        autorun: true,
+      },
+    );
+    // Errors (Redis gone for a while) are retried by BullMQ and ioredis; a
+    // listener keeps them from ending the process.
+    this.#worker.on("error", () => {});
+    const address = addressOf(connection);
+    this.ready = Promise.all([
+      this.#worker.waitUntilReady(),
+      this.#subscriber.subscribe(cancelChannel(queue)),
+    ]).then(() => {}, (error) => {
+      throw new Error(`Cannot serve queue "${queue}" at ${address}`, {
+        cause: error,
+      });
+    });
+    this.ready.catch(() => {});
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#worker.close().catch(() => {});
+      await this.#pool.shutdown();
+      this.#subscriber.disconnect();
+      this.#client.disconnect();
+      this.#resolveClosed();
+    })();
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #cancel(id: string): void {
+    if (this.#worker.cancelJob(id, "cancelled by the client")) return;
+    // Not running here (yet): remember, in case it starts soon.
+    const now = Date.now();
+    for (const [key, at] of this.#cancels) {
+      if (now - at < CANCEL_MEMORY) break;
+      this.#cancels.delete(key);
+    }
+    this.#cancels.set(id, now);
+  }
+
+  async #process(job: Job, signal: AbortSignal | undefined): Promise<string> {
+    const data = job.data as JobData;
+    if (this.#cancels.delete(job.id!)) {
+      throw new UnrecoverableError("cancelled by the client");
+    }
+    // Each stall is a run whose process died.
+    const runs = job.stalledCounter ?? 0;
+    if (runs >= data.r) {
+      return failure(
+        new WorkerCrashedError(
+          `The worker process running this task died ${runs} time(s); ` +
+            `maxAttempts is ${data.r}`,
+        ),
+      );
+    }
+    let href: string;
+    try {
+      href = new URL(data.m).href;
+    } catch {
+      return failure(new TypeError(`Invalid task module URL "${data.m}"`));
+    }
+    if (!this.#allow.some((prefix) => href.startsWith(prefix))) {
+      return failure(
+        new Error(
+          `Task module ${href} is not allowed on this worker (allowed ` +
+            `prefixes: ${this.#allow.join(", ")})`,
+        ),
+      );
+    }
+    let args: unknown;
+    try {
+      args = decode(data.a);
+    } catch (error) {
+      return failure(error);
+    }
+    const fn = task<(...args: unknown[]) => unknown>(href, data.x);
+    if (data.c === 1) return await this.#runChunk(fn, args as unknown[], signal);
+    const future = this.#pool.run(fn, args as unknown[]);
+    const onAbort = () => future.cancel({ force: true });
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      return outcome({ ok: true, value: await future });
+    } catch (error) {
+      if (signal?.aborted) {
+        throw new UnrecoverableError("cancelled by the client");
+      }
+      return failure(error);
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  async #runChunk(
+    fn: ReturnType<typeof task<(...args: unknown[]) => unknown>>,
+    items: unknown[],
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
+    const result: ChunkOutcome = { values: [] };
+    try {
+      for await (
+        const value of this.#pool.map(fn, items, {
+          chunksize: items.length,
+          buffersize: items.length,
+          signal,
+        })
+      ) {
+        result.values.push(value);
+      }
+    } catch (error) {
+      if (signal?.aborted) {
+        throw new UnrecoverableError("cancelled by the client");
+      }
+      result.error = toWire(error);
+    }
+    return outcome(result);
+  }
+}
+
+function failure(error: unknown): string {
+  return outcome({ ok: false, error: toWire(error) });
+}
+
+function outcome(value: Outcome | ChunkOutcome): string {
+  try {
+    return encode(value);
+  } catch (error) {
+    // A result the pool could clone but v8 cannot: fail it the same way.
+    return encode({ ok: false, error: toWire(error) });
+  }
+}
