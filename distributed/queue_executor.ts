@@ -441,8 +441,8 @@ export class QueueExecutor extends EventTarget implements Executor {
     this.#batch.push(entry);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      // Jobs submitted in one turn go to Redis together.
-      setTimeout(() => this.#flush(), 0);
+      // Jobs submitted in one synchronous run go to Redis together.
+      queueMicrotask(() => this.#flush());
     }
     this.#startTicker();
     return future;
