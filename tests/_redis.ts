@@ -94,6 +94,8 @@ export interface WorkerProcess extends AsyncDisposable {
   child: Deno.ChildProcess;
   /** Everything it printed so far (stdout and stderr). */
   output(): string;
+  /** Whether it has exited. */
+  exited(): boolean;
   /** Resolves with the exit status. */
   status: Promise<Deno.CommandStatus>;
   kill(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
@@ -135,7 +137,9 @@ export async function startWorker(
       child.kill("SIGKILL");
     } catch { /* gone */ }
   }, options.maxLife ?? 120_000);
+  let exited = false;
   const status = child.status.then(async (s) => {
+    exited = true;
     clearTimeout(killer);
     await pumps;
     reject(new Error(`worker exited before ready: ${text}`));
@@ -156,6 +160,7 @@ export async function startWorker(
   return {
     child,
     output: () => text,
+    exited: () => exited,
     status,
     kill,
     [Symbol.asyncDispose]: async () => {
