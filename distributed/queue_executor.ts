@@ -679,10 +679,12 @@ export class QueueExecutor extends EventTarget implements Executor {
       this.#idle = undefined;
     }
     this.#stopTicker();
-    await settleWithin(Promise.all(this.#background), 2000);
-    await settleWithin(this.#started, 2000);
-    await settleWithin(this.#events?.close(), 2000);
-    await settleWithin(this.#queue.close(), 2000);
+    // Nothing to wait for from a server that is down: close at once.
+    const grace = this.#downSince === undefined ? 2000 : 0;
+    await settleWithin(Promise.all(this.#background), grace);
+    await settleWithin(this.#started, grace);
+    await settleWithin(this.#events?.close(), grace);
+    await settleWithin(this.#queue.close(), grace);
     this.#client.disconnect();
     this.#eventsClient.disconnect();
   }
