@@ -48,9 +48,15 @@ const t = tasks<typeof import("../tests/fixtures/dist_tasks.ts")>(
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  return s.length % 2
+    ? s[(s.length - 1) / 2]
+    : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const fmt = (n: number, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+const fmt = (n: number, d = 0) =>
+  n.toLocaleString("en-US", {
+    maximumFractionDigits: d,
+    minimumFractionDigits: d,
+  });
 
 await using redis = await startRedis();
 const allow = ["--allow", fixtures.href];
@@ -89,7 +95,14 @@ async function rawClient(queue: string) {
 
 const rawWorker = async (queue: string) => {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("fixtures/raw_bullmq_worker.ts", import.meta.url).href, redis.url, queue, CONCURRENCY],
+    args: [
+      "run",
+      "-A",
+      new URL("fixtures/raw_bullmq_worker.ts", import.meta.url).href,
+      redis.url,
+      queue,
+      CONCURRENCY,
+    ],
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
@@ -124,11 +137,21 @@ const results = {
 const raw = await rawWorker("raw");
 const rawC = await rawClient("raw");
 const ours = await startWorker([
-  "--redis", redis.url, "--queue", "ours", ...allow, "--workers", "1", "--concurrency", CONCURRENCY,
+  "--redis",
+  redis.url,
+  "--queue",
+  "ours",
+  ...allow,
+  "--workers",
+  "1",
+  "--concurrency",
+  CONCURRENCY,
 ]);
 const executor = new QueueExecutor({ connection: redis.url, queue: "ours" });
 // Warm-up: modules loaded, pool worker started, scripts cached.
-await Promise.all(Array.from({ length: 200 }, (_, i) => executor.submit(t.add, i, 1)));
+await Promise.all(
+  Array.from({ length: 200 }, (_, i) => executor.submit(t.add, i, 1)),
+);
 await Promise.all(Array.from({ length: 200 }, (_, i) => rawC.run(i, 1)));
 
 for (let round = 0; round < ROUNDS; round++) {
@@ -137,7 +160,9 @@ for (let round = 0; round < ROUNDS; round++) {
   results.rawRate.push(JOBS / ((performance.now() - t0) / 1000));
 
   t0 = performance.now();
-  await Promise.all(Array.from({ length: JOBS }, (_, i) => executor.submit(t.add, i, 1)));
+  await Promise.all(
+    Array.from({ length: JOBS }, (_, i) => executor.submit(t.add, i, 1)),
+  );
   results.oursRate.push(JOBS / ((performance.now() - t0) / 1000));
 
   t0 = performance.now();
@@ -167,16 +192,29 @@ await raw.stop();
 await ours.kill("SIGTERM");
 
 // CPU batch: 1 worker process vs 2 (each --workers 1).
-const cpuWorkers = await Promise.all([0, 1].map(() =>
-  startWorker(["--redis", redis.url, "--queue", "cpu", ...allow, "--workers", "1"])
-));
+const cpuWorkers = await Promise.all(
+  [0, 1].map(() =>
+    startWorker([
+      "--redis",
+      redis.url,
+      "--queue",
+      "cpu",
+      ...allow,
+      "--workers",
+      "1",
+    ])
+  ),
+);
 const cpuExec = new QueueExecutor({ connection: redis.url, queue: "cpu" });
 await Promise.all([0, 1, 2, 3].map(() => cpuExec.submit(t.countPrimes, 1000)));
 const cpuPids: Set<number>[] = [];
 const batch = async () => {
   const t0 = performance.now();
   const done = await Promise.all(
-    Array.from({ length: CPU_JOBS }, () => cpuExec.submit(t.countPrimesOn, CPU_N)),
+    Array.from(
+      { length: CPU_JOBS },
+      () => cpuExec.submit(t.countPrimesOn, CPU_N),
+    ),
   );
   cpuPids.push(new Set(done.map((r) => r.pid)));
   return performance.now() - t0;
@@ -191,19 +229,52 @@ for (let round = 0; round < ROUNDS; round++) {
 await cpuExec.shutdown();
 await Promise.all(cpuWorkers.map((w) => w.kill("SIGTERM")));
 
-console.log("processes per CPU batch (2, 1, 2, 1, ...):", cpuPids.map((s) => s.size).join(" "));
+console.log(
+  "processes per CPU batch (2, 1, 2, 1, ...):",
+  cpuPids.map((s) => s.size).join(" "),
+);
 const rawRate = median(results.rawRate);
 const oursRate = median(results.oursRate);
 const mapRate = median(results.mapRate);
 const cpu1 = median(results.cpu1);
 const cpu2 = median(results.cpu2);
-console.log(`\ndistributed bench: ${ROUNDS} rounds, medians; ${JOBS} trivial jobs, 1 worker process (--workers 1, --concurrency ${CONCURRENCY})`);
+console.log(
+  `\ndistributed bench: ${ROUNDS} rounds, medians; ${JOBS} trivial jobs, 1 worker process (--workers 1, --concurrency ${CONCURRENCY})`,
+);
 console.table({
-  "raw BullMQ round trip (jobs/s)": { value: fmt(rawRate), ratio: "1.00x", target: "baseline" },
-  "QueueExecutor.submit round trip (jobs/s)": { value: fmt(oursRate), ratio: fmt(oursRate / rawRate, 2) + "x", target: ">= 0.80x raw" },
-  "QueueExecutor.map chunksize 100 (items/s)": { value: fmt(mapRate), ratio: fmt(mapRate / rawRate, 1) + "x", target: ">= 10x raw jobs/s" },
-  [`CPU batch, 1 process (${CPU_JOBS} x countPrimes(${CPU_N}), ms)`]: { value: fmt(cpu1), ratio: "1.00x", target: "baseline" },
-  "CPU batch, 2 processes (ms)": { value: fmt(cpu2), ratio: fmt(cpu1 / cpu2, 2) + "x", target: ">= 1.6x" },
-  "p50 latency, raw BullMQ (ms)": { value: fmt(median(results.rawP50), 2), ratio: "", target: "" },
-  "p50 latency, QueueExecutor (ms)": { value: fmt(median(results.oursP50), 2), ratio: fmt(median(results.oursP50) / median(results.rawP50), 2) + "x", target: "next to raw" },
+  "raw BullMQ round trip (jobs/s)": {
+    value: fmt(rawRate),
+    ratio: "1.00x",
+    target: "baseline",
+  },
+  "QueueExecutor.submit round trip (jobs/s)": {
+    value: fmt(oursRate),
+    ratio: fmt(oursRate / rawRate, 2) + "x",
+    target: ">= 0.80x raw",
+  },
+  "QueueExecutor.map chunksize 100 (items/s)": {
+    value: fmt(mapRate),
+    ratio: fmt(mapRate / rawRate, 1) + "x",
+    target: ">= 10x raw jobs/s",
+  },
+  [`CPU batch, 1 process (${CPU_JOBS} x countPrimes(${CPU_N}), ms)`]: {
+    value: fmt(cpu1),
+    ratio: "1.00x",
+    target: "baseline",
+  },
+  "CPU batch, 2 processes (ms)": {
+    value: fmt(cpu2),
+    ratio: fmt(cpu1 / cpu2, 2) + "x",
+    target: ">= 1.6x",
+  },
+  "p50 latency, raw BullMQ (ms)": {
+    value: fmt(median(results.rawP50), 2),
+    ratio: "",
+    target: "",
+  },
+  "p50 latency, QueueExecutor (ms)": {
+    value: fmt(median(results.oursP50), 2),
+    ratio: fmt(median(results.oursP50) / median(results.rawP50), 2) + "x",
+    target: "next to raw",
+  },
 });

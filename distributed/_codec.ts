@@ -7,7 +7,11 @@
 // JSON, everything else as base64 of `v8.serialize`.
 
 import { deserialize, serialize } from "node:v8";
-import { cloneFailure, fromWire, type WireError } from "../executors/_errors_wire.ts";
+import {
+  cloneFailure,
+  fromWire,
+  type WireError,
+} from "../executors/_errors_wire.ts";
 import {
   BrokenExecutorError,
   CancelledError,

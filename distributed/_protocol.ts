@@ -95,7 +95,9 @@ export function validateQueue(value: unknown): string {
 /** The server's address for messages: the URL without its credentials. */
 export function addressOf(connection: string): string {
   const url = new URL(connection);
-  return `${url.protocol}//${url.host}${url.pathname === "/" ? "" : url.pathname}`;
+  return `${url.protocol}//${url.host}${
+    url.pathname === "/" ? "" : url.pathname
+  }`;
 }
 
 /**

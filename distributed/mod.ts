@@ -9,13 +9,21 @@
  * download a Redis client.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { QueueExecutor } from "@concurrent/futures/distributed";
  * import { task } from "@concurrent/futures";
  *
- * const square = task<(n: number) => number>("https://example.com/tasks/math.ts", "square");
- * await using executor = new QueueExecutor({ connection: "redis://127.0.0.1:6379" });
- * console.log(await executor.submit(square, 7));
+ * // Needs a Redis server and a worker process serving the queue.
+ * export async function squareOnTheCluster(n: number): Promise<number> {
+ *   const square = task<(n: number) => number>(
+ *     "https://example.com/tasks/math.ts",
+ *     "square",
+ *   );
+ *   await using executor = new QueueExecutor({
+ *     connection: "redis://127.0.0.1:6379",
+ *   });
+ *   return await executor.submit(square, n);
+ * }
  * ```
  *
  * @module
@@ -23,3 +31,17 @@
 
 export * from "./queue_executor.ts";
 export * from "./serve_queue.ts";
+// The core's types that this entry's signatures use, for its documentation.
+export type {
+  CancelOptions,
+  Future,
+  FutureState,
+  ResultOptions,
+} from "../executors/future.ts";
+export type { AnyFunction, Callable, Task } from "../executors/task.ts";
+export type {
+  Executor,
+  MapOptions,
+  RunOptions,
+  ShutdownOptions,
+} from "../executors/executor.ts";

@@ -123,13 +123,22 @@ const MAP_PARALLELISM = 8;
  * can exit.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { QueueExecutor } from "@concurrent/futures/distributed";
- * import { task } from "@concurrent/futures";
+ * import { tasks } from "@concurrent/futures";
  *
- * const fib = task<(n: number) => number>(import.meta.resolve("./fib.ts"), "fib");
- * await using executor = new QueueExecutor({ connection: "redis://127.0.0.1:6379" });
- * console.log(await executor.submit(fib, 30));
+ * // Needs a Redis server, and worker processes serving the queue:
+ * //   deno run --allow-net --allow-env --allow-read distributed/worker.ts \
+ * //     --redis redis://127.0.0.1:6379 --allow https://example.com/tasks/
+ * type Math = { fib(n: number): number };
+ * const math = tasks<Math>("https://example.com/tasks/math.ts");
+ *
+ * export async function fibs(): Promise<number[]> {
+ *   await using executor = new QueueExecutor({
+ *     connection: "redis://127.0.0.1:6379",
+ *   });
+ *   return await Array.fromAsync(executor.map(math.fib, [30, 31, 32]));
+ * }
  * ```
  */
 export class QueueExecutor extends EventTarget implements Executor {
@@ -232,6 +241,21 @@ export class QueueExecutor extends EventTarget implements Executor {
    * @returns The future of its result.
    * @throws {TypeError} `fn` is a function rather than a module task.
    * @throws {ExecutorShutdownError} `shutdown()` began.
+   *
+   * @example Usage
+   * ```ts
+   * import { QueueExecutor } from "@concurrent/futures/distributed";
+   * import { task } from "@concurrent/futures";
+   *
+   * const add = task<(a: number, b: number) => number>(
+   *   "https://example.com/tasks/math.ts",
+   *   "add",
+   * );
+   *
+   * export async function three(executor: QueueExecutor): Promise<number> {
+   *   return await executor.submit(add, 1, 2);
+   * }
+   * ```
    */
   submit<A extends unknown[], R>(
     fn: Callable<A, R>,
@@ -256,6 +280,21 @@ export class QueueExecutor extends EventTarget implements Executor {
    * wrong type.
    * @throws {RangeError} `timeout` < 0 or `priority` is not finite.
    * @throws {ExecutorShutdownError} `shutdown()` began.
+   *
+   * @example Usage
+   * ```ts
+   * import { QueueExecutor } from "@concurrent/futures/distributed";
+   * import { task } from "@concurrent/futures";
+   *
+   * const add = task<(a: number, b: number) => number>(
+   *   "https://example.com/tasks/math.ts",
+   *   "add",
+   * );
+   *
+   * export async function bounded(executor: QueueExecutor): Promise<number> {
+   *   return await executor.run(add, [1, 2], { timeout: 5000 });
+   * }
+   * ```
    */
   run<A extends unknown[], R>(
     fn: Callable<A, R>,
@@ -280,6 +319,26 @@ export class QueueExecutor extends EventTarget implements Executor {
    * @throws {TypeError} `fn` is not a module task, or bad options.
    * @throws {RangeError} An invalid numeric option.
    * @throws {ExecutorShutdownError} `shutdown()` began.
+   *
+   * @example Usage
+   * ```ts
+   * import { QueueExecutor } from "@concurrent/futures/distributed";
+   * import { task } from "@concurrent/futures";
+   *
+   * const add = task<(a: number, b: number) => number>(
+   *   "https://example.com/tasks/math.ts",
+   *   "add",
+   * );
+   *
+   * export async function sums(executor: QueueExecutor): Promise<number[]> {
+   *   const items = Array.from({ length: 1000 }, (_, i) => i);
+   *   const results: number[] = [];
+   *   for await (const n of executor.map(task<(n: number) => number>("https://example.com/tasks/math.ts", "double"), items, { chunksize: 100 })) {
+   *     results.push(n);
+   *   }
+   *   return results;
+   * }
+   * ```
    */
   map<T, R>(
     fn: Callable<[T], R>,
@@ -306,6 +365,16 @@ export class QueueExecutor extends EventTarget implements Executor {
    * @param options `wait` (default `true`) and `cancelFutures`.
    * @returns A promise that resolves when shut down (at once with
    * `wait: false`).
+   *
+   * @example Usage
+   * ```ts
+   * import { QueueExecutor } from "@concurrent/futures/distributed";
+   * import { assertThrows } from "@std/assert";
+   *
+   * const executor = new QueueExecutor({ connection: "redis://127.0.0.1:6379" });
+   * await executor.shutdown();
+   * assertThrows(() => executor.map(Object as never, []));
+   * ```
    */
   shutdown(options?: ShutdownOptions): Promise<void> {
     const { wait = true, cancelFutures = false } = validateOptions(options);
@@ -322,6 +391,17 @@ export class QueueExecutor extends EventTarget implements Executor {
    * Same as `shutdown({ wait: true })`.
    *
    * @returns A promise that resolves when shut down.
+   *
+   * @example Usage
+   * ```ts
+   * import { QueueExecutor } from "@concurrent/futures/distributed";
+   * export async function withExecutor(): Promise<void> {
+   *   await using executor = new QueueExecutor({
+   *     connection: "redis://127.0.0.1:6379",
+   *   });
+   *   console.log(await executor.stats());
+   * }
+   * ```
    */
   [Symbol.asyncDispose](): Promise<void> {
     return this.shutdown({ wait: true });
@@ -332,6 +412,15 @@ export class QueueExecutor extends EventTarget implements Executor {
    * queue now.
    *
    * @returns The statistics.
+   *
+   * @example Usage
+   * ```ts
+   * import { QueueExecutor } from "@concurrent/futures/distributed";
+   * export async function report(executor: QueueExecutor): Promise<string> {
+   *   const { waiting, running, workers } = await executor.stats();
+   *   return `${waiting} waiting, ${running} running, ${workers} workers`;
+   * }
+   * ```
    */
   async stats(): Promise<QueueExecutorStats> {
     let waiting = 0;
@@ -365,7 +454,9 @@ export class QueueExecutor extends EventTarget implements Executor {
     const signal = validateSignal(opts.signal);
     const priority = opts.priority ?? 0;
     if (typeof priority !== "number") {
-      throw new TypeError(`'priority' must be a number, got ${typeof priority}`);
+      throw new TypeError(
+        `'priority' must be a number, got ${typeof priority}`,
+      );
     }
     if (!Number.isFinite(priority)) {
       throw new RangeError(`'priority' must be finite, got ${priority}`);

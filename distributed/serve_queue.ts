@@ -13,8 +13,8 @@ import {
   cancelChannel,
   type ChunkOutcome,
   connect,
-  LOCK_DURATION,
   type JobData,
+  LOCK_DURATION,
   type Outcome,
   PREFIX,
   validateConnection,
@@ -77,14 +77,18 @@ const CANCEL_MEMORY = 60_000;
  * @throws {RangeError} An invalid numeric option.
  *
  * @example Usage
- * ```ts ignore
+ * ```ts
  * import { serveQueue } from "@concurrent/futures/distributed";
  *
- * await using worker = serveQueue({
- *   connection: "redis://127.0.0.1:6379",
- *   allow: ["https://example.com/tasks/"],
- * });
- * await worker.ready;
+ * // Needs a Redis server.
+ * export async function serveFor(ms: number): Promise<void> {
+ *   await using worker = serveQueue({
+ *     connection: "redis://127.0.0.1:6379",
+ *     allow: ["https://example.com/tasks/"],
+ *   });
+ *   await worker.ready;
+ *   await new Promise((resolve) => setTimeout(resolve, ms));
+ * }
  * ```
  */
 export function serveQueue(options: ServeQueueOptions): QueueWorker {
@@ -98,7 +102,14 @@ export function serveQueue(options: ServeQueueOptions): QueueWorker {
     maxWorkers;
   const lockDuration =
     validateInteger(opts.lockDuration, "lockDuration", 200) ?? LOCK_DURATION;
-  return new Server(connection, queue, allow, maxWorkers, concurrency, lockDuration);
+  return new Server(
+    connection,
+    queue,
+    allow,
+    maxWorkers,
+    concurrency,
+    lockDuration,
+  );
 }
 
 function validateAllow(value: unknown): string[] {
@@ -251,7 +262,9 @@ class Server implements QueueWorker {
       return failure(error);
     }
     const fn = task<(...args: unknown[]) => unknown>(href, data.x);
-    if (data.c === 1) return await this.#runChunk(fn, args as unknown[], signal);
+    if (data.c === 1) {
+      return await this.#runChunk(fn, args as unknown[], signal);
+    }
     const future = this.#pool.run(fn, args as unknown[]);
     const onAbort = () => future.cancel({ force: true });
     signal?.addEventListener("abort", onAbort, { once: true });

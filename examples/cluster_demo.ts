@@ -59,8 +59,14 @@ try {
   redis = await startRedis();
   console.log(`redis-server on ${redis.url} (data in ${redis.dir})`);
   const args = [
-    "--redis", redis.url, "--queue", "demo", "--allow", here.href,
-    "--workers", "1",
+    "--redis",
+    redis.url,
+    "--queue",
+    "demo",
+    "--allow",
+    here.href,
+    "--workers",
+    "1",
   ];
   workers.push(await startWorker(args));
   executor = new QueueExecutor({ connection: redis.url, queue: "demo" });
@@ -68,7 +74,9 @@ try {
   const one = await batch();
   console.log(`1 worker process:  ${JOBS} jobs in ${one.ms.toFixed(0)} ms`);
   workers.push(await startWorker(args), await startWorker(args));
-  await Promise.all(workers.map((_, i) => executor!.submit(countPrimesOn, 0, i)));
+  await Promise.all(
+    workers.map((_, i) => executor!.submit(countPrimesOn, 0, i)),
+  );
   const three = await batch();
   console.log(`3 worker processes: ${JOBS} jobs in ${three.ms.toFixed(0)} ms`);
   for (const worker of workers) {

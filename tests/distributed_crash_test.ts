@@ -33,14 +33,28 @@ async function lines(path: string): Promise<string[]> {
 Deno.test("QueueExecutor: a worker process killed mid-job loses no job", async () => {
   await using redis = await startRedis();
   const tmp = await Deno.makeTempDir({ prefix: "cf_crash_" });
-  const flags = ["--allow-net", "--allow-env", "--allow-read", `--allow-write=${tmp}`];
+  const flags = [
+    "--allow-net",
+    "--allow-env",
+    "--allow-read",
+    `--allow-write=${tmp}`,
+  ];
   const args = [
-    "--redis", redis.url, "--allow", fixtures.href, "--workers", "1",
-    "--lock-duration", "1000",
+    "--redis",
+    redis.url,
+    "--allow",
+    fixtures.href,
+    "--workers",
+    "1",
+    "--lock-duration",
+    "1000",
   ];
   const workers: WorkerProcess[] = [];
   try {
-    workers.push(await startWorker(args, { flags }), await startWorker(args, { flags }));
+    workers.push(
+      await startWorker(args, { flags }),
+      await startWorker(args, { flags }),
+    );
     await using executor = new QueueExecutor({ connection: redis.url });
     const log = `${tmp}/runs.log`;
     const futures = Array.from(
@@ -59,7 +73,9 @@ Deno.test("QueueExecutor: a worker process killed mid-job loses no job", async (
     // job0 ran again, on the surviving process, within the contract's 15 s.
     const runs = (await lines(log)).filter((l) => l.startsWith("job0 "));
     assertEquals(runs.length, 2);
-    assert(runs[1].endsWith(` ${workers.find((w) => w !== victim)!.child.pid}`));
+    assert(
+      runs[1].endsWith(` ${workers.find((w) => w !== victim)!.child.pid}`),
+    );
     assert(Date.now() - started < 15_000);
   } finally {
     await Promise.all(workers.map((w) => w.kill("SIGKILL")));
@@ -71,13 +87,24 @@ Deno.test("QueueExecutor: after maxAttempts runs whose process died, WorkerCrash
   await using redis = await startRedis();
   const flags = ["--allow-net", "--allow-env", "--allow-read", "--allow-run"];
   const args = [
-    "--redis", redis.url, "--allow", fixtures.href, "--workers", "1",
-    "--lock-duration", "1000",
+    "--redis",
+    redis.url,
+    "--allow",
+    fixtures.href,
+    "--workers",
+    "1",
+    "--lock-duration",
+    "1000",
   ];
   const workers: WorkerProcess[] = [];
   try {
-    for (let i = 0; i < 3; i++) workers.push(await startWorker(args, { flags }));
-    await using executor = new QueueExecutor({ connection: redis.url, maxAttempts: 2 });
+    for (let i = 0; i < 3; i++) {
+      workers.push(await startWorker(args, { flags }));
+    }
+    await using executor = new QueueExecutor({
+      connection: redis.url,
+      maxAttempts: 2,
+    });
     // Each run kills the process running it: two runs, then the third
     // process fails the job instead of running it.
     const error = await executor.submit(T.killOwnProcess).exception();

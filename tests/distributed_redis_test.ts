@@ -18,29 +18,46 @@ const T = tasks<typeof import("./fixtures/dist_tasks.ts")>(
 Deno.test("QueueExecutor: Redis killed with SIGKILL and restarted loses no job or result", async () => {
   await using redis = await startRedis({ durable: true });
   await using _worker = await startWorker([
-    "--redis", redis.url, "--allow", fixtures.href, "--workers", "2",
-    "--concurrency", "4",
+    "--redis",
+    redis.url,
+    "--allow",
+    fixtures.href,
+    "--workers",
+    "2",
+    "--concurrency",
+    "4",
   ]);
   await using executor = new QueueExecutor({ connection: redis.url });
-  const futures = Array.from({ length: 200 }, (_, i) => executor.submit(T.sleep, 10 + (i % 5)));
+  const futures = Array.from(
+    { length: 200 },
+    (_, i) => executor.submit(T.sleep, 10 + (i % 5)),
+  );
   while (futures.filter((f) => f.done()).length < 40) {
     await new Promise((r) => setTimeout(r, 10));
   }
   await redis.kill("SIGKILL");
   // Submitted while Redis is down: sent once it is back.
-  const late = Array.from({ length: 20 }, (_, i) => executor.submit(T.add, i, 1));
+  const late = Array.from(
+    { length: 20 },
+    (_, i) => executor.submit(T.add, i, 1),
+  );
   await new Promise((r) => setTimeout(r, 700));
   await redis.restart();
   assertEquals(
     await Promise.all(futures),
     Array.from({ length: 200 }, (_, i) => 10 + (i % 5)),
   );
-  assertEquals(await Promise.all(late), Array.from({ length: 20 }, (_, i) => i + 1));
+  assertEquals(
+    await Promise.all(late),
+    Array.from({ length: 20 }, (_, i) => i + 1),
+  );
 });
 
 Deno.test("QueueExecutor: an unreachable Redis fails the futures naming the address", async () => {
   const port = freePort();
-  const executor = new QueueExecutor({ connection: `redis://user:secret@127.0.0.1:${port}` });
+  const executor = new QueueExecutor({
+    connection: `redis://user:secret@127.0.0.1:${port}`,
+  });
   const started = Date.now();
   const error = await executor.submit(T.add, 1, 2).exception() as Error;
   assert(error instanceof Error);
@@ -53,8 +70,14 @@ Deno.test("QueueExecutor: an unreachable Redis fails the futures naming the addr
 Deno.test("QueueExecutor: results survive a trimmed events stream (polled)", async () => {
   await using redis = await startRedis();
   await using _worker = await startWorker([
-    "--redis", redis.url, "--allow", fixtures.href, "--workers", "1",
-    "--concurrency", "8",
+    "--redis",
+    redis.url,
+    "--allow",
+    fixtures.href,
+    "--workers",
+    "1",
+    "--concurrency",
+    "8",
   ]);
   await using executor = new QueueExecutor({ connection: redis.url });
   const trimmer = new Redis(redis.url, { maxRetriesPerRequest: null });
@@ -66,8 +89,14 @@ Deno.test("QueueExecutor: results survive a trimmed events stream (polled)", asy
     }
   })();
   try {
-    const futures = Array.from({ length: 300 }, (_, i) => executor.submit(T.add, i, i));
-    assertEquals(await Promise.all(futures), Array.from({ length: 300 }, (_, i) => 2 * i));
+    const futures = Array.from(
+      { length: 300 },
+      (_, i) => executor.submit(T.add, i, i),
+    );
+    assertEquals(
+      await Promise.all(futures),
+      Array.from({ length: 300 }, (_, i) => 2 * i),
+    );
   } finally {
     trimming = false;
     await trim;
@@ -78,10 +107,18 @@ Deno.test("QueueExecutor: results survive a trimmed events stream (polled)", asy
 Deno.test("QueueExecutor: a program exits once it shut down (connections closed)", async () => {
   await using redis = await startRedis();
   const script = `
-    import { QueueExecutor, serveQueue } from ${JSON.stringify(new URL("../distributed/mod.ts", import.meta.url).href)};
-    import { task } from ${JSON.stringify(new URL("../mod.ts", import.meta.url).href)};
-    const add = task(${JSON.stringify(new URL("dist_tasks.ts", fixtures).href)}, "add");
-    const worker = serveQueue({ connection: "${redis.url}", allow: [${JSON.stringify(fixtures.href)}], maxWorkers: 1 });
+    import { QueueExecutor, serveQueue } from ${
+    JSON.stringify(new URL("../distributed/mod.ts", import.meta.url).href)
+  };
+    import { task } from ${
+    JSON.stringify(new URL("../mod.ts", import.meta.url).href)
+  };
+    const add = task(${
+    JSON.stringify(new URL("dist_tasks.ts", fixtures).href)
+  }, "add");
+    const worker = serveQueue({ connection: "${redis.url}", allow: [${
+    JSON.stringify(fixtures.href)
+  }], maxWorkers: 1 });
     await worker.ready;
     const executor = new QueueExecutor({ connection: "${redis.url}" });
     console.log(await executor.submit(add, 20, 22));
@@ -89,13 +126,22 @@ Deno.test("QueueExecutor: a program exits once it shut down (connections closed)
     await worker.close();
   `;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--config", new URL("../deno.json", import.meta.url).pathname, script],
+    args: [
+      "eval",
+      "--config",
+      new URL("../deno.json", import.meta.url).pathname,
+      script,
+    ],
     stdout: "piped",
     stderr: "piped",
   }).spawn();
   const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
   const out = await child.output();
   clearTimeout(timer);
-  assertEquals(new TextDecoder().decode(out.stdout).trim(), "42", new TextDecoder().decode(out.stderr));
+  assertEquals(
+    new TextDecoder().decode(out.stdout).trim(),
+    "42",
+    new TextDecoder().decode(out.stderr),
+  );
   assertEquals(out.code, 0);
 });
