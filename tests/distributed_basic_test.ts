@@ -312,8 +312,10 @@ Deno.test("QueueExecutor with a worker process", async (t) => {
     async () => {
       await using executor = new QueueExecutor({ connection: redis.url });
       const log = `${tmp}/priority.log`;
-      const busy = [1, 2].map((i) =>
-        executor.submit(T.logRun, log, `busy${i}`, 600)
+      // One slot frees long before the other: the waiting jobs then run
+      // one after the other on it, so the log shows their start order.
+      const busy = [600, 1500].map((ms) =>
+        executor.submit(T.logRun, log, `busy${ms}`, ms)
       );
       await until(() => busy.every((f) => f.running()));
       const low = executor.run(T.logRun, [log, "p9", 0], { priority: 9 });
