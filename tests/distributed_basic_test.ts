@@ -134,6 +134,18 @@ Deno.test("QueueExecutor with a worker process", async (t) => {
     },
   );
 
+  await t.step("run's transfer list is moved at the call", async () => {
+    await using executor = new QueueExecutor({ connection: redis.url });
+    const bytes = new Uint8Array([7, 8, 9]);
+    const future = executor.run(T.echo, [bytes], { transfer: [bytes.buffer] });
+    assertEquals(bytes.byteLength, 0);
+    assertEquals(await future, new Uint8Array([7, 8, 9]));
+    let idle = 0;
+    executor.addEventListener("idle", () => idle++);
+    await executor.submit(T.add, 1, 1);
+    assertEquals(idle, 1);
+  });
+
   await t.step("what cannot be cloned fails with DataCloneError", async () => {
     await using executor = new QueueExecutor({ connection: redis.url });
     const argument = await executor.submit(T.echo, () => 1).exception();
