@@ -16,3 +16,13 @@ export function countPrimesOn(
 ): { count: number; pid: number } {
   return { count: countPrimes(from, to), pid: Deno.pid };
 }
+
+/**
+ * Counts the primes below `n`.
+ *
+ * @param n The end of the range (exclusive).
+ * @returns How many primes are below it.
+ */
+export function countBelow(n: number): number {
+  return countPrimes(2, n);
+}
