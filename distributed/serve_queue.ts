@@ -228,7 +228,8 @@ class Server implements QueueWorker {
 
   async #process(job: Job, signal: AbortSignal | undefined): Promise<string> {
     const data = job.data as JobData;
-    if (this.#cancels.delete(job.id!)) {
+    // A cancel may have come before the job reached this function.
+    if (this.#cancels.delete(job.id!) || signal?.aborted) {
       throw new UnrecoverableError("cancelled by the client");
     }
     // Each stall is a run whose process died.
@@ -268,6 +269,7 @@ class Server implements QueueWorker {
     const future = this.#pool.run(fn, args as unknown[]);
     const onAbort = () => future.cancel({ force: true });
     signal?.addEventListener("abort", onAbort, { once: true });
+    if (signal?.aborted) onAbort();
     try {
       return outcome({ ok: true, value: await future });
     } catch (error) {

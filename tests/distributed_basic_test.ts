@@ -228,11 +228,21 @@ Deno.test("QueueExecutor with a worker process", async (t) => {
       const client = new Redis(redis.url, { maxRetriesPerRequest: null });
       const queue = new Queue("concurrent-futures", { connection: client });
       try {
-        await until(async () =>
-          (await queue.getFailed()).some((job) =>
-            job.failedReason.includes("cancelled")
-          )
+        const spins = async () =>
+          (await queue.getJobs(["active", "wait", "failed", "completed"]))
+            .filter((job) => job.data.x === "spin");
+        const state = async () => {
+          const [job] = await spins();
+          return job === undefined ? "gone" : await job.getState();
+        };
+        await until(async () => (await state()) === "failed", 15_000).catch(
+          async (error) => {
+            throw new Error(`spin job is ${await state()}`, { cause: error });
+          },
         );
+        const [job] = await spins();
+        assertStringIncludes(job.failedReason, "cancelled");
+        assertEquals(job.attemptsMade, 1);
       } finally {
         await queue.close();
         client.disconnect();
