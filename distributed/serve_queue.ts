@@ -3,7 +3,7 @@
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { WorkerCrashedError } from "../executors/errors.ts";
-import { task } from "../executors/task.ts";
+import { Task, task } from "../executors/task.ts";
 import { WorkerPoolExecutor } from "../executors/worker_pool_executor.ts";
 import { validateInteger, validateOptions } from "../executors/_validate.ts";
 import { toWire } from "../executors/_errors_wire.ts";
@@ -59,6 +59,11 @@ export interface QueueWorker extends AsyncDisposable {
   /** Resolves once closed. */
   readonly closed: Promise<void>;
 }
+
+/** Tasks (allowed module and export pairs) remembered at most. */
+const MAX_CACHED_TASKS = 1024;
+
+type AnyTask = Task<(...args: unknown[]) => unknown>;
 
 /** Cancel requests for jobs not (yet) running here, kept this long. */
 const CANCEL_MEMORY = 60_000;
@@ -143,6 +148,7 @@ class Server implements QueueWorker {
   #subscriber: Redis;
   #worker: Worker;
   #cancels = new Map<string, number>();
+  #tasks = new Map<string, AnyTask>();
 
   constructor(
     connection: string,
@@ -215,6 +221,32 @@ class Server implements QueueWorker {
     return this.close();
   }
 
+  /**
+   * The task a job names, or the error to fail it with when its module is
+   * not allowed here; cached, since a queue's jobs name few tasks.
+   */
+  #taskOf(module: string, exportName: string): AnyTask | Error {
+    const key = `${exportName} ${module}`;
+    let fn = this.#tasks.get(key);
+    if (fn !== undefined) return fn;
+    let href: string;
+    try {
+      href = new URL(module).href;
+    } catch {
+      return new TypeError(`Invalid task module URL "${module}"`);
+    }
+    if (!this.#allow.some((prefix) => href.startsWith(prefix))) {
+      return new Error(
+        `Task module ${href} is not allowed on this worker (allowed ` +
+          `prefixes: ${this.#allow.join(", ")})`,
+      );
+    }
+    fn = task(href, exportName);
+    if (this.#tasks.size >= MAX_CACHED_TASKS) this.#tasks.clear();
+    this.#tasks.set(key, fn);
+    return fn;
+  }
+
   #cancel(id: string): void {
     if (this.#worker.cancelJob(id, "cancelled by the client")) return;
     // Not running here (yet): remember, in case it starts soon.
@@ -242,27 +274,14 @@ class Server implements QueueWorker {
         ),
       );
     }
-    let href: string;
-    try {
-      href = new URL(data.m).href;
-    } catch {
-      return failure(new TypeError(`Invalid task module URL "${data.m}"`));
-    }
-    if (!this.#allow.some((prefix) => href.startsWith(prefix))) {
-      return failure(
-        new Error(
-          `Task module ${href} is not allowed on this worker (allowed ` +
-            `prefixes: ${this.#allow.join(", ")})`,
-        ),
-      );
-    }
+    const fn = this.#taskOf(data.m, data.x);
+    if (!(fn instanceof Task)) return failure(fn);
     let args: unknown;
     try {
       args = decode(data.a);
     } catch (error) {
       return failure(error);
     }
-    const fn = task<(...args: unknown[]) => unknown>(href, data.x);
     if (data.c === 1) {
       return await this.#runChunk(fn, args as unknown[], signal);
     }
@@ -283,7 +302,7 @@ class Server implements QueueWorker {
   }
 
   async #runChunk(
-    fn: ReturnType<typeof task<(...args: unknown[]) => unknown>>,
+    fn: AnyTask,
     items: unknown[],
     signal: AbortSignal | undefined,
   ): Promise<string> {
