@@ -82,6 +82,8 @@ interface Entry {
   opts: JobsOptions;
   /** Its add reached Redis. */
   added: boolean;
+  /** A worker took it (Redis said so). */
+  started: boolean;
   /** Settled from Redis (rather than cancelled or timed out here). */
   remote: boolean;
   /** `performance.now()` when Redis last told something about it. */
@@ -502,15 +504,14 @@ export class QueueExecutor extends EventTarget implements Executor {
       data,
       opts: jobOpts,
       added: false,
+      started: false,
       remote: false,
       heard: performance.now(),
     };
     this.#jobs.set(id, entry);
     future.addDoneCallback(() => this.#onDone(entry));
-    future[kForceCancel](() => {
-      this.#publishCancel(id);
-      return true;
-    });
+    // Stopping the running job is `#onDone`'s work, as for a timeout.
+    future[kForceCancel](() => true);
     if (timeout !== undefined) {
       entry.timer = setTimeout(() => {
         if (!future.done()) {
@@ -584,6 +585,7 @@ export class QueueExecutor extends EventTarget implements Executor {
     const entry = this.#jobs.get(jobId);
     if (entry === undefined) return;
     entry.heard = performance.now();
+    entry.started = true;
     if (entry.future.state === "pending") {
       entry.future.setRunningOrNotifyCancel();
     }
@@ -649,7 +651,12 @@ export class QueueExecutor extends EventTarget implements Executor {
     if (entry.future.cancelled()) this.#counts.cancelled++;
     else if (entry.future[kFailed]()) this.#counts.failed++;
     else this.#counts.completed++;
-    if (!entry.remote && entry.added) this.#abandon(entry);
+    if (!entry.remote && entry.added) {
+      // A running job is locked: only the process holding it can stop it
+      // (and removing it once that process failed it would lose the record).
+      if (entry.started) this.#publishCancel(entry.id);
+      else this.#abandon(entry);
+    }
     if (this.#jobs.size === 0) {
       this.#stopTicker();
       this.#idle?.();

@@ -323,7 +323,7 @@ Deno.test("QueueExecutor with a worker process", async (t) => {
         if (taken === 60) break;
       }
       await assertRejects(
-        () => Array.fromAsync(executor.map(T.sleep, [5000], { timeout: 200 })),
+        () => Array.fromAsync(executor.map(T.sleep, [1500], { timeout: 200 })),
         TimeoutError,
       );
     },
