@@ -43,6 +43,11 @@ export interface ServeQueueOptions {
    * 5000.
    */
   lockDuration?: number;
+  /**
+   * Told of errors that do not end the worker (mostly Redis unreachable:
+   * it retries). Default: ignored.
+   */
+  onError?: (error: unknown) => void;
 }
 
 /** A process serving a queue, as returned by {@linkcode serveQueue}. */
@@ -59,6 +64,9 @@ export interface QueueWorker extends AsyncDisposable {
   /** Resolves once closed. */
   readonly closed: Promise<void>;
 }
+
+/** Milliseconds `close()` waits for Redis once the local jobs are done. */
+const CLOSE_GRACE = 3000;
 
 /** Tasks (allowed module and export pairs) remembered at most. */
 const MAX_CACHED_TASKS = 1024;
@@ -107,14 +115,29 @@ export function serveQueue(options: ServeQueueOptions): QueueWorker {
     maxWorkers;
   const lockDuration =
     validateInteger(opts.lockDuration, "lockDuration", 200) ?? LOCK_DURATION;
-  return new Server(
+  const onError = opts.onError;
+  if (onError !== undefined && typeof onError !== "function") {
+    throw new TypeError("'onError' must be a function");
+  }
+  return new Server({
     connection,
     queue,
     allow,
     maxWorkers,
     concurrency,
     lockDuration,
-  );
+    onError: onError ?? (() => {}),
+  });
+}
+
+interface Settings {
+  connection: string;
+  queue: string;
+  allow: string[];
+  maxWorkers: number;
+  concurrency: number;
+  lockDuration: number;
+  onError: (error: unknown) => void;
 }
 
 function validateAllow(value: unknown): string[] {
@@ -148,16 +171,13 @@ class Server implements QueueWorker {
   #subscriber: Redis;
   #worker: Worker;
   #cancels = new Map<string, number>();
+  #inFlight = 0;
+  #whenNoJobs: (() => void)[] = [];
   #tasks = new Map<string, AnyTask>();
 
-  constructor(
-    connection: string,
-    queue: string,
-    allow: string[],
-    maxWorkers: number,
-    concurrency: number,
-    lockDuration: number,
-  ) {
+  constructor(settings: Settings) {
+    const { connection, queue, allow, maxWorkers, concurrency, lockDuration } =
+      settings;
     this.#allow = allow;
     const { promise, resolve } = Promise.withResolvers<void>();
     this.closed = promise;
@@ -193,7 +213,8 @@ class Server implements QueueWorker {
     );
     // Errors (Redis gone for a while) are retried by BullMQ and ioredis; a
     // listener keeps them from ending the process.
-    this.#worker.on("error", () => {});
+    this.#worker.on("error", settings.onError);
+    this.#client.on("error", settings.onError);
     const address = addressOf(connection);
     this.ready = Promise.all([
       this.#worker.waitUntilReady(),
@@ -208,13 +229,35 @@ class Server implements QueueWorker {
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      await this.#worker.close().catch(() => {});
+      // BullMQ stops fetching, then waits for the running jobs and for
+      // Redis to record them. With Redis down that would never end: once
+      // this process's own jobs are done, give it a few seconds (their jobs
+      // then run again elsewhere, at-least-once).
+      const closing = this.#worker.close().catch(() => {});
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let closed = false;
+      await Promise.race([
+        closing,
+        this.#noJobs().then(() =>
+          closed ? undefined : new Promise((resolve) => {
+            timer = setTimeout(resolve, CLOSE_GRACE);
+          })
+        ),
+      ]);
+      closed = true;
+      clearTimeout(timer);
       await this.#pool.shutdown();
       this.#subscriber.disconnect();
       this.#client.disconnect();
       this.#resolveClosed();
     })();
     return this.#closing;
+  }
+
+  /** Resolves once no job runs in this process. */
+  #noJobs(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#whenNoJobs.push(resolve));
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -259,6 +302,17 @@ class Server implements QueueWorker {
   }
 
   async #process(job: Job, signal: AbortSignal | undefined): Promise<string> {
+    this.#inFlight++;
+    try {
+      return await this.#run(job, signal);
+    } finally {
+      if (--this.#inFlight === 0) {
+        for (const resolve of this.#whenNoJobs.splice(0)) resolve();
+      }
+    }
+  }
+
+  async #run(job: Job, signal: AbortSignal | undefined): Promise<string> {
     const data = job.data as JobData;
     // A cancel may have come before the job reached this function.
     if (this.#cancels.delete(job.id!) || signal?.aborted) {

@@ -64,6 +64,19 @@ function prefixOf(value: string): string {
   return href;
 }
 
+let lastReport = 0;
+
+/** Prints an error, at most one every 5 s (Redis down repeats them). */
+function report(error: unknown): void {
+  const now = Date.now();
+  if (now - lastReport < 5000) return;
+  lastReport = now;
+  console.error(
+    `warning: ${error instanceof Error ? error.message : String(error)}` +
+      " (retrying)",
+  );
+}
+
 async function main(): Promise<void> {
   let values;
   try {
@@ -101,6 +114,7 @@ async function main(): Promise<void> {
       maxWorkers: integer(values.workers, "workers"),
       concurrency: integer(values.concurrency, "concurrency"),
       lockDuration: integer(values["lock-duration"], "lock-duration"),
+      onError: report,
     });
   } catch (error) {
     fail((error as Error).message);

@@ -22,7 +22,7 @@ import {
   TimeoutError,
 } from "../mod.ts";
 import { QueueExecutor, serveQueue } from "../distributed/mod.ts";
-import { startRedis, startWorker } from "./_redis.ts";
+import { freePort, startRedis, startWorker } from "./_redis.ts";
 
 const fixtures = new URL("./fixtures/", import.meta.url);
 const T = tasks<typeof import("./fixtures/dist_tasks.ts")>(
@@ -464,4 +464,40 @@ Deno.test("worker command: --help, and bad arguments exit 2", async () => {
     "--bogus",
   ]);
   assertEquals(unknown.code, 2);
+});
+
+Deno.test("worker command: Redis unreachable, it warns naming the address; SIGTERM still exits 0", async () => {
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      new URL("../distributed/worker.ts", import.meta.url).href,
+      "--redis",
+      `redis://127.0.0.1:${port}`,
+      "--allow",
+      fixtures.href,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  let stderr = "";
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  while (!stderr.includes(`127.0.0.1:${port}`)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    stderr += value;
+  }
+  child.kill("SIGTERM");
+  const [status] = await Promise.all([
+    child.status,
+    reader.cancel(),
+    child.stdout.cancel(),
+  ]);
+  clearTimeout(killer);
+  assertStringIncludes(stderr, `127.0.0.1:${port}`);
+  assertEquals(status.code, 0);
 });
