@@ -36,7 +36,9 @@ async function cleanUp(): Promise<void> {
   await redis?.stop();
 }
 
+let interrupted = false;
 const onInterrupt = () => {
+  interrupted = true;
   console.log("\ninterrupted: stopping workers and redis-server");
   cleanUp().finally(() => Deno.exit(130));
 };
@@ -87,6 +89,9 @@ try {
     `speedup over one process: ${(one.ms / three.ms).toFixed(2)}x ` +
       `(${navigator.hardwareConcurrency} cores on this machine)`,
   );
+} catch (error) {
+  // Ctrl-C cancels the batch: its futures fail while we stop.
+  if (!interrupted) throw error;
 } finally {
   Deno.removeSignalListener("SIGINT", onInterrupt);
   await cleanUp();
