@@ -1,0 +1,304 @@
+// Copyright 2026 the @concurrent/futures authors. MIT license.
+/**
+ * QueueExecutor against raw BullMQ (Queue + Worker + QueueEvents), same run,
+ * on a local redis-server of its own:
+ *
+ * - round trip of trivial jobs (all submitted, all awaited), jobs/s, with 1
+ *   worker process each (ours: `--workers 1`, same `--concurrency`);
+ * - `map` with `chunksize: 100`, items/s, against raw BullMQ's jobs/s;
+ * - a CPU-bound batch on 2 worker processes (`--workers 1` each) against 1;
+ * - p50 latency of one awaited trivial job, ours next to raw BullMQ's.
+ *
+ * Medians over `--rounds` rounds (default 3), cases interleaved.
+ *
+ * ```sh
+ * flock /tmp/bench.lock deno run -A bench/distributed_bench.ts [--rounds 3] [--jobs 3000]
+ * ```
+ *
+ * A script rather than `Deno.bench` cases, since it starts and stops its own
+ * redis-server and worker processes: `deno task bench` loads it and runs
+ * nothing.
+ *
+ * @module
+ */
+
+import { Queue, QueueEvents } from "npm:bullmq@6.7.0";
+import { Redis } from "npm:ioredis@6.0.0";
+import { parseArgs } from "node:util";
+import { QueueExecutor } from "../distributed/mod.ts";
+import { tasks } from "../mod.ts";
+import { startRedis, startWorker } from "../tests/_redis.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    rounds: { type: "string", default: "3" },
+    jobs: { type: "string", default: "3000" },
+    concurrency: { type: "string", default: "8" },
+  },
+});
+const ROUNDS = Number(values.rounds);
+const JOBS = Number(values.jobs);
+const CONCURRENCY = values.concurrency;
+const MAP_ITEMS = 100_000;
+const CPU_JOBS = 16;
+const CPU_N = 1_500_000;
+const LATENCY_JOBS = 200;
+
+const fixtures = new URL("../tests/fixtures/", import.meta.url);
+const t = tasks<typeof import("../tests/fixtures/dist_tasks.ts")>(
+  new URL("dist_tasks.ts", fixtures),
+);
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2
+    ? s[(s.length - 1) / 2]
+    : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fmt = (n: number, d = 0) =>
+  n.toLocaleString("en-US", {
+    maximumFractionDigits: d,
+    minimumFractionDigits: d,
+  });
+
+/** Runs the cases and prints the table (a script: `deno bench` skips it). */
+async function main(): Promise<void> {
+  await using redis = await startRedis();
+  const allow = ["--allow", fixtures.href];
+
+  /** Raw BullMQ: a Queue, a QueueEvents, one Worker process. */
+  async function rawClient(queue: string) {
+    const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const eventsConn = new Redis(redis.url, { maxRetriesPerRequest: null });
+    conn.on("error", () => {});
+    eventsConn.on("error", () => {});
+    const q = new Queue(queue, { connection: conn });
+    const events = new QueueEvents(queue, { connection: eventsConn });
+    await events.waitUntilReady();
+    const waiting = new Map<string, (v: unknown) => void>();
+    events.on("completed", ({ jobId, returnvalue }) => {
+      waiting.get(jobId)?.(returnvalue);
+      waiting.delete(jobId);
+    });
+    let seq = 0;
+    const run = async (a: number, b: number) => {
+      const id = `r${++seq}`;
+      const done = new Promise((resolve) => waiting.set(id, resolve));
+      await q.add("add", { a, b }, { jobId: id, removeOnComplete: true });
+      return done;
+    };
+    return {
+      run,
+      close: async () => {
+        await events.close();
+        await q.close();
+        conn.disconnect();
+        eventsConn.disconnect();
+      },
+    };
+  }
+
+  const rawWorker = async (queue: string) => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("fixtures/raw_bullmq_worker.ts", import.meta.url).href,
+        redis.url,
+        queue,
+        CONCURRENCY,
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream())
+      .getReader();
+    let text = "";
+    while (!text.includes("ready")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("raw worker died");
+      text += value;
+    }
+    reader.releaseLock();
+    child.stdout.cancel().catch(() => {});
+    return {
+      stop: async () => {
+        child.kill("SIGTERM");
+        await child.status;
+      },
+    };
+  };
+
+  const results = {
+    rawRate: [] as number[],
+    oursRate: [] as number[],
+    mapRate: [] as number[],
+    rawP50: [] as number[],
+    oursP50: [] as number[],
+    cpu1: [] as number[],
+    cpu2: [] as number[],
+  };
+
+  // One worker process each for the trivial-job cases.
+  const raw = await rawWorker("raw");
+  const rawC = await rawClient("raw");
+  const ours = await startWorker([
+    "--redis",
+    redis.url,
+    "--queue",
+    "ours",
+    ...allow,
+    "--workers",
+    "1",
+    "--concurrency",
+    CONCURRENCY,
+  ]);
+  const executor = new QueueExecutor({ connection: redis.url, queue: "ours" });
+  // Warm-up: modules loaded, pool worker started, scripts cached.
+  await Promise.all(
+    Array.from({ length: 200 }, (_, i) => executor.submit(t.add, i, 1)),
+  );
+  await Promise.all(Array.from({ length: 200 }, (_, i) => rawC.run(i, 1)));
+
+  for (let round = 0; round < ROUNDS; round++) {
+    const rawRound = async () => {
+      const t0 = performance.now();
+      await Promise.all(Array.from({ length: JOBS }, (_, i) => rawC.run(i, 1)));
+      results.rawRate.push(JOBS / ((performance.now() - t0) / 1000));
+    };
+    const oursRound = async () => {
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: JOBS }, (_, i) => executor.submit(t.add, i, 1)),
+      );
+      results.oursRate.push(JOBS / ((performance.now() - t0) / 1000));
+    };
+    // Alternate which goes first, so that neither always runs warmer.
+    if (round % 2 === 0) {
+      await rawRound();
+      await oursRound();
+    } else {
+      await oursRound();
+      await rawRound();
+    }
+    const t0 = performance.now();
+    let n = 0;
+    const items = Array.from({ length: MAP_ITEMS }, (_, i) => i);
+    for await (const _ of executor.map(t.square, items, { chunksize: 100 })) {
+      n++;
+    }
+    if (n !== MAP_ITEMS) throw new Error("map lost items");
+    results.mapRate.push(MAP_ITEMS / ((performance.now() - t0) / 1000));
+
+    const lat = (xs: number[]) => median(xs);
+    const rawLat: number[] = [];
+    const oursLat: number[] = [];
+    for (let i = 0; i < LATENCY_JOBS; i++) {
+      let s = performance.now();
+      await rawC.run(i, 1);
+      rawLat.push(performance.now() - s);
+      s = performance.now();
+      await executor.submit(t.add, i, 1);
+      oursLat.push(performance.now() - s);
+    }
+    results.rawP50.push(lat(rawLat));
+    results.oursP50.push(lat(oursLat));
+  }
+  await executor.shutdown();
+  await rawC.close();
+  await raw.stop();
+  await ours.kill("SIGTERM");
+
+  // CPU batch: 1 worker process vs 2 (each --workers 1).
+  const cpuWorkers = await Promise.all(
+    [0, 1].map(() =>
+      startWorker([
+        "--redis",
+        redis.url,
+        "--queue",
+        "cpu",
+        ...allow,
+        "--workers",
+        "1",
+      ])
+    ),
+  );
+  const cpuExec = new QueueExecutor({ connection: redis.url, queue: "cpu" });
+  await Promise.all(
+    [0, 1, 2, 3].map(() => cpuExec.submit(t.countPrimes, 1000)),
+  );
+  const cpuPids: Set<number>[] = [];
+  const batch = async () => {
+    const t0 = performance.now();
+    const done = await Promise.all(
+      Array.from(
+        { length: CPU_JOBS },
+        () => cpuExec.submit(t.countPrimesOn, CPU_N),
+      ),
+    );
+    cpuPids.push(new Set(done.map((r) => r.pid)));
+    return performance.now() - t0;
+  };
+  for (let round = 0; round < ROUNDS; round++) {
+    results.cpu2.push(await batch());
+    // Pause the second process: SIGSTOP leaves one serving.
+    cpuWorkers[1].child.kill("SIGSTOP");
+    results.cpu1.push(await batch());
+    cpuWorkers[1].child.kill("SIGCONT");
+  }
+  await cpuExec.shutdown();
+  await Promise.all(cpuWorkers.map((w) => w.kill("SIGTERM")));
+
+  console.log(
+    "processes per CPU batch (2, 1, 2, 1, ...):",
+    cpuPids.map((s) => s.size).join(" "),
+  );
+  const rawRate = median(results.rawRate);
+  const oursRate = median(results.oursRate);
+  const mapRate = median(results.mapRate);
+  const cpu1 = median(results.cpu1);
+  const cpu2 = median(results.cpu2);
+  console.log(
+    `\ndistributed bench: ${ROUNDS} rounds, medians; ${JOBS} trivial jobs, 1 worker process (--workers 1, --concurrency ${CONCURRENCY})`,
+  );
+  console.table({
+    "raw BullMQ round trip (jobs/s)": {
+      value: fmt(rawRate),
+      ratio: "1.00x",
+      target: "baseline",
+    },
+    "QueueExecutor.submit round trip (jobs/s)": {
+      value: fmt(oursRate),
+      ratio: fmt(oursRate / rawRate, 2) + "x",
+      target: ">= 0.80x raw",
+    },
+    "QueueExecutor.map chunksize 100 (items/s)": {
+      value: fmt(mapRate),
+      ratio: fmt(mapRate / rawRate, 1) + "x",
+      target: ">= 10x raw jobs/s",
+    },
+    [`CPU batch, 1 process (${CPU_JOBS} x countPrimes(${CPU_N}), ms)`]: {
+      value: fmt(cpu1),
+      ratio: "1.00x",
+      target: "baseline",
+    },
+    "CPU batch, 2 processes (ms)": {
+      value: fmt(cpu2),
+      ratio: fmt(cpu1 / cpu2, 2) + "x",
+      target: ">= 1.6x",
+    },
+    "p50 latency, raw BullMQ (ms)": {
+      value: fmt(median(results.rawP50), 2),
+      ratio: "",
+      target: "",
+    },
+    "p50 latency, QueueExecutor (ms)": {
+      value: fmt(median(results.oursP50), 2),
+      ratio: fmt(median(results.oursP50) / median(results.rawP50), 2) + "x",
+      target: "next to raw",
+    },
+  });
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,818 @@
+// Copyright 2026 the @concurrent/futures authors. MIT license.
+
+import { type JobsOptions, Queue, QueueEvents } from "npm:bullmq@6.7.0";
+import type { Redis } from "npm:ioredis@6.0.0";
+import {
+  ExecutorShutdownError,
+  TimeoutError,
+  WorkerCrashedError,
+} from "../executors/errors.ts";
+import { Future } from "../executors/future.ts";
+import type {
+  Executor,
+  MapOptions,
+  RunOptions,
+  ShutdownOptions,
+} from "../executors/executor.ts";
+import { type Callable, Task } from "../executors/task.ts";
+import { kFailed, kForceCancel } from "../executors/_internal.ts";
+import { type MapHost, mapImpl, type Settled } from "../executors/_map.ts";
+import {
+  validateInteger,
+  validateOptions,
+  validateSignal,
+  validateTimeout,
+} from "../executors/_validate.ts";
+import type { WireError } from "../executors/_errors_wire.ts";
+import { decode, encode, reviveError } from "./_codec.ts";
+import {
+  addressOf,
+  cancelChannel,
+  type ChunkOutcome,
+  connect,
+  EVENTS_MAX_LEN,
+  eventsKey,
+  JOB_NAME,
+  type JobData,
+  jobKey,
+  KEEP_FINISHED,
+  type Outcome,
+  PREFIX,
+  validateConnection,
+  validateQueue,
+} from "./_protocol.ts";
+
+/** Options of {@linkcode QueueExecutor}. */
+export interface QueueExecutorOptions {
+  /**
+   * The Redis server: `"redis://[user:password@]host:port[/db]"`, or
+   * `"rediss://..."` for TLS.
+   */
+  connection: string | URL;
+  /** The queue's name. Default `"concurrent-futures"`. */
+  queue?: string;
+  /**
+   * Runs of a job whose worker process dies, in all; then its future fails
+   * with `WorkerCrashedError`. Default 3.
+   */
+  maxAttempts?: number;
+}
+
+/** What {@linkcode QueueExecutor.stats} reports. */
+export interface QueueExecutorStats {
+  /** This executor's jobs waiting in Redis. */
+  waiting: number;
+  /** This executor's jobs a worker runs now. */
+  running: number;
+  /** This executor's futures that finished with a value. */
+  completed: number;
+  /** This executor's futures that finished with an error. */
+  failed: number;
+  /** This executor's futures that were cancelled. */
+  cancelled: number;
+  /** Worker processes serving the queue now (all clients'). */
+  workers: number;
+}
+
+/** One job of this executor that has not settled yet. */
+interface Entry {
+  id: string;
+  future: Future<unknown>;
+  data: JobData;
+  opts: JobsOptions;
+  /** Its add reached Redis. */
+  added: boolean;
+  /** A worker took it (Redis said so). */
+  started: boolean;
+  /** Settled from Redis (rather than cancelled or timed out here). */
+  remote: boolean;
+  /** `performance.now()` when Redis last told something about it. */
+  heard: number;
+  timer?: ReturnType<typeof setTimeout>;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+/** Adds per `addBulk` call. */
+const BATCH = 500;
+/** A job unheard of for this long is looked up in Redis. */
+const POLL_AFTER = 3000;
+/** Jobs looked up per poll round. */
+const POLL_BATCH = 1000;
+/** Redis down this long fails the outstanding futures (contract: 10 s). */
+const UNREACHABLE_AFTER = 6000;
+/** The default parallelism `map` assumes for its default `buffersize`. */
+const MAP_PARALLELISM = 8;
+
+/**
+ * Python's `concurrent.futures` Executor across machines, as Dask's
+ * `distributed.Client` is: tasks go as BullMQ jobs to a Redis server, worker
+ * processes on any machine that reaches it (`serveQueue`, or the
+ * `distributed/worker.ts` command) run them on their local
+ * `WorkerPoolExecutor`, and results come back through Redis.
+ *
+ * Tasks are module tasks ({@linkcode task}, {@linkcode tasks}) with absolute
+ * `file:` or `http(s):` URLs, which each worker imports (only under its
+ * `--allow` prefixes). Arguments and results cross as with
+ * `WorkerPoolExecutor`; a task's error keeps its name, message, worker-side
+ * stack and built-in class.
+ *
+ * A future is `pending` while its job waits in Redis and `running` once a
+ * worker took it. Delivery is at-least-once: a job whose worker process
+ * dies runs again on another process (within 15 s), up to `maxAttempts`
+ * runs, so tasks should be safe to run twice. Call {@linkcode shutdown} (or
+ * use `await using`) so that the Redis connections close and the program
+ * can exit.
+ *
+ * @example Usage
+ * ```ts
+ * import { QueueExecutor } from "@concurrent/futures/distributed";
+ * import { tasks } from "@concurrent/futures";
+ *
+ * // Needs a Redis server, and worker processes serving the queue:
+ * //   deno run --allow-net --allow-env --allow-read distributed/worker.ts \
+ * //     --redis redis://127.0.0.1:6379 --allow https://example.com/tasks/
+ * type Math = { fib(n: number): number };
+ * const math = tasks<Math>("https://example.com/tasks/math.ts");
+ *
+ * export async function fibs(): Promise<number[]> {
+ *   await using executor = new QueueExecutor({
+ *     connection: "redis://127.0.0.1:6379",
+ *   });
+ *   return await Array.fromAsync(executor.map(math.fib, [30, 31, 32]));
+ * }
+ * ```
+ */
+export class QueueExecutor extends EventTarget implements Executor {
+  #queueName: string;
+  #address: string;
+  #maxAttempts: number;
+  #client: Redis;
+  #eventsClient: Redis;
+  #queue: Queue;
+  #events: QueueEvents | undefined;
+  #started: Promise<void>;
+  #prefix = crypto.randomUUID().slice(0, 8);
+  #seq = 0;
+  #jobs = new Map<string, Entry>();
+  #batch: Entry[] = [];
+  #flushScheduled = false;
+  #downSince: number | undefined = performance.now();
+  #lastError: unknown;
+  #ticker: ReturnType<typeof setInterval> | undefined;
+  #polling = false;
+  #shutdown: Promise<void> | undefined;
+  #idle: (() => void) | undefined;
+  #background = new Set<Promise<unknown>>();
+  #counts = { completed: 0, failed: 0, cancelled: 0 };
+
+  /**
+   * Connects to the Redis server (in the background).
+   *
+   * @param options `connection` (required), `queue`, `maxAttempts`.
+   * @throws {TypeError} `connection` is not a `redis:`/`rediss:` URL, or an
+   * option has the wrong type.
+   * @throws {RangeError} `maxAttempts` is not an integer >= 1.
+   */
+  constructor(options: QueueExecutorOptions) {
+    super();
+    const opts = validateOptions(options);
+    const connection = validateConnection(opts.connection);
+    this.#queueName = validateQueue(opts.queue);
+    this.#maxAttempts = validateInteger(opts.maxAttempts, "maxAttempts", 1) ??
+      3;
+    this.#address = addressOf(connection);
+    this.#client = connect(connection, `cf:client:${this.#prefix}`);
+    this.#eventsClient = connect(connection, `cf:events:${this.#prefix}`);
+    for (const client of [this.#client, this.#eventsClient]) {
+      client.on("ready", () => this.#downSince = undefined);
+      client.on("error", (error: unknown) => {
+        this.#lastError = error;
+        this.#downSince ??= performance.now();
+      });
+      client.on("close", () => this.#downSince ??= performance.now());
+    }
+    this.#queue = new Queue(this.#queueName, {
+      connection: this.#client,
+      prefix: PREFIX,
+      streams: { events: { maxLen: EVENTS_MAX_LEN } },
+    });
+    this.#queue.on("error", (error: unknown) => this.#lastError = error);
+    this.#started = this.#start();
+    this.#started.catch(() => {});
+  }
+
+  /**
+   * Starts listening to the queue's events from the stream's current end,
+   * read before any job is added: `QueueEvents` would otherwise start from
+   * whatever arrives after its first read, and miss what came before.
+   */
+  async #start(): Promise<void> {
+    const last = await this.#client.xrevrange(
+      eventsKey(this.#queueName),
+      "+",
+      "-",
+      "COUNT",
+      1,
+    );
+    if (this.#shutdown !== undefined && this.#jobs.size === 0) return;
+    const events = new QueueEvents(this.#queueName, {
+      connection: this.#eventsClient,
+      prefix: PREFIX,
+      lastEventId: last.length > 0 ? last[0][0] : "0-0",
+      autorun: true,
+    });
+    events.on("error", (error: unknown) => this.#lastError = error);
+    events.on("active", ({ jobId }) => this.#onActive(jobId));
+    events.on("completed", ({ jobId, returnvalue }) => {
+      this.#onCompleted(jobId, returnvalue as unknown as string);
+    });
+    events.on("failed", ({ jobId, failedReason }) => {
+      this.#onFailed(jobId, failedReason);
+    });
+    this.#events = events;
+  }
+
+  /**
+   * Schedules `fn(...args)` as a job.
+   *
+   * @typeParam A The argument types.
+   * @typeParam R The return type.
+   * @param fn A module task ({@linkcode task}).
+   * @param args Its arguments.
+   * @returns The future of its result.
+   * @throws {TypeError} `fn` is a function rather than a module task.
+   * @throws {ExecutorShutdownError} `shutdown()` began.
+   *
+   * @example Usage
+   * ```ts
+   * import { QueueExecutor } from "@concurrent/futures/distributed";
+   * import { task } from "@concurrent/futures";
+   *
+   * const add = task<(a: number, b: number) => number>(
+   *   "https://example.com/tasks/math.ts",
+   *   "add",
+   * );
+   *
+   * export async function three(executor: QueueExecutor): Promise<number> {
+   *   return await executor.submit(add, 1, 2);
+   * }
+   * ```
+   */
+  submit<A extends unknown[], R>(
+    fn: Callable<A, R>,
+    ...args: A
+  ): Future<Awaited<R>> {
+    return this.#schedule(fn, args, undefined, false) as Future<Awaited<R>>;
+  }
+
+  /**
+   * Schedules `fn(...args)` as a job, with per-task options: `signal` and
+   * `timeout` stop the job wherever it is (removed while waiting, stopped on
+   * its worker process while running); `priority` maps to BullMQ's (see the
+   * README); `transfer`'s buffers are detached at the call.
+   *
+   * @typeParam A The argument types.
+   * @typeParam R The return type.
+   * @param fn A module task.
+   * @param args Its arguments, as an array.
+   * @param options `signal`, `timeout`, `transfer`, `priority`.
+   * @returns The future of its result.
+   * @throws {TypeError} `fn` is not a module task, or an option has the
+   * wrong type.
+   * @throws {RangeError} `timeout` < 0 or `priority` is not finite.
+   * @throws {ExecutorShutdownError} `shutdown()` began.
+   *
+   * @example Usage
+   * ```ts
+   * import { QueueExecutor } from "@concurrent/futures/distributed";
+   * import { task } from "@concurrent/futures";
+   *
+   * const add = task<(a: number, b: number) => number>(
+   *   "https://example.com/tasks/math.ts",
+   *   "add",
+   * );
+   *
+   * export async function bounded(executor: QueueExecutor): Promise<number> {
+   *   return await executor.run(add, [1, 2], { timeout: 5000 });
+   * }
+   * ```
+   */
+  run<A extends unknown[], R>(
+    fn: Callable<A, R>,
+    args: A,
+    options?: RunOptions & { priority?: number },
+  ): Future<Awaited<R>> {
+    if (!Array.isArray(args)) throw new TypeError("'args' must be an array");
+    return this.#schedule(fn, args, options, false) as Future<Awaited<R>>;
+  }
+
+  /**
+   * Applies `fn` to every item, `chunksize` items per job, with at most
+   * `buffersize` results pending; yields in input order unless
+   * `ordered: false`.
+   *
+   * @typeParam T The item type.
+   * @typeParam R The return type.
+   * @param fn A module task.
+   * @param items The items (sync or async iterable, may be endless).
+   * @param options `timeout`, `chunksize`, `buffersize`, `ordered`, `signal`.
+   * @returns The results.
+   * @throws {TypeError} `fn` is not a module task, or bad options.
+   * @throws {RangeError} An invalid numeric option.
+   * @throws {ExecutorShutdownError} `shutdown()` began.
+   *
+   * @example Usage
+   * ```ts
+   * import { QueueExecutor } from "@concurrent/futures/distributed";
+   * import { task } from "@concurrent/futures";
+   *
+   * const add = task<(a: number, b: number) => number>(
+   *   "https://example.com/tasks/math.ts",
+   *   "add",
+   * );
+   *
+   * export async function sums(executor: QueueExecutor): Promise<number[]> {
+   *   const items = Array.from({ length: 1000 }, (_, i) => i);
+   *   const results: number[] = [];
+   *   for await (const n of executor.map(task<(n: number) => number>("https://example.com/tasks/math.ts", "double"), items, { chunksize: 100 })) {
+   *     results.push(n);
+   *   }
+   *   return results;
+   * }
+   * ```
+   */
+  map<T, R>(
+    fn: Callable<[T], R>,
+    items: Iterable<T> | AsyncIterable<T>,
+    options?: MapOptions,
+  ): AsyncIterableIterator<Awaited<R>> {
+    checkTask(fn);
+    const host: MapHost = {
+      parallelism: MAP_PARALLELISM,
+      checkOpen: () => this.#checkOpen(),
+      submitChunk: <U, V>(f: Callable<[U], V>, chunk: U[]) =>
+        this.#schedule(f, chunk, undefined, true) as unknown as Future<
+          Settled<Awaited<V>>[]
+        >,
+    };
+    return mapImpl(host, fn, items, options);
+  }
+
+  /**
+   * Stops taking work; waits for this executor's futures (with
+   * `cancelFutures`, after removing its waiting jobs) and closes the Redis
+   * connections. Calling it again is fine.
+   *
+   * @param options `wait` (default `true`) and `cancelFutures`.
+   * @returns A promise that resolves when shut down (at once with
+   * `wait: false`).
+   *
+   * @example Usage
+   * ```ts
+   * import { QueueExecutor } from "@concurrent/futures/distributed";
+   * import { assertThrows } from "@std/assert";
+   *
+   * const executor = new QueueExecutor({ connection: "redis://127.0.0.1:6379" });
+   * await executor.shutdown();
+   * assertThrows(() => executor.map(Object as never, []));
+   * ```
+   */
+  shutdown(options?: ShutdownOptions): Promise<void> {
+    const { wait = true, cancelFutures = false } = validateOptions(options);
+    if (cancelFutures) {
+      for (const entry of [...this.#jobs.values()]) {
+        if (entry.future.state === "pending") entry.future.cancel();
+      }
+    }
+    this.#shutdown ??= this.#close();
+    return wait ? this.#shutdown : Promise.resolve();
+  }
+
+  /**
+   * Same as `shutdown({ wait: true })`.
+   *
+   * @returns A promise that resolves when shut down.
+   *
+   * @example Usage
+   * ```ts
+   * import { QueueExecutor } from "@concurrent/futures/distributed";
+   * export async function withExecutor(): Promise<void> {
+   *   await using executor = new QueueExecutor({
+   *     connection: "redis://127.0.0.1:6379",
+   *   });
+   *   console.log(await executor.stats());
+   * }
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown({ wait: true });
+  }
+
+  /**
+   * Counts of this executor's futures, and the worker processes serving the
+   * queue now.
+   *
+   * @returns The statistics.
+   *
+   * @example Usage
+   * ```ts
+   * import { QueueExecutor } from "@concurrent/futures/distributed";
+   * export async function report(executor: QueueExecutor): Promise<string> {
+   *   const { waiting, running, workers } = await executor.stats();
+   *   return `${waiting} waiting, ${running} running, ${workers} workers`;
+   * }
+   * ```
+   */
+  async stats(): Promise<QueueExecutorStats> {
+    let waiting = 0;
+    let running = 0;
+    for (const entry of this.#jobs.values()) {
+      if (entry.future.state === "pending") waiting++;
+      else if (entry.future.state === "running") running++;
+    }
+    let workers = 0;
+    if (this.#shutdown === undefined) {
+      workers = await this.#queue.getWorkersCount().catch(() => 0);
+    }
+    return { waiting, running, ...this.#counts, workers };
+  }
+
+  #checkOpen(): void {
+    if (this.#shutdown !== undefined) {
+      throw new ExecutorShutdownError();
+    }
+  }
+
+  #schedule(
+    fn: unknown,
+    args: unknown[],
+    options: (RunOptions & { priority?: number }) | undefined,
+    chunk: boolean,
+  ): Future<unknown> {
+    checkTask(fn);
+    const opts = validateOptions(options);
+    const timeout = validateTimeout(opts.timeout);
+    const signal = validateSignal(opts.signal);
+    const priority = opts.priority ?? 0;
+    if (typeof priority !== "number") {
+      throw new TypeError(
+        `'priority' must be a number, got ${typeof priority}`,
+      );
+    }
+    if (!Number.isFinite(priority)) {
+      throw new RangeError(`'priority' must be finite, got ${priority}`);
+    }
+    if (opts.transfer !== undefined && !Array.isArray(opts.transfer)) {
+      throw new TypeError("'transfer' must be an array");
+    }
+    this.#checkOpen();
+    const future = new Future<unknown>();
+    let encoded: string;
+    try {
+      encoded = encode(args);
+    } catch (error) {
+      future.setException(error);
+      return future;
+    }
+    if (opts.transfer !== undefined && opts.transfer.length > 0) {
+      // A move, as with postMessage: the buffers are gone from the caller.
+      structuredClone(undefined, { transfer: opts.transfer });
+    }
+    const id = `cf:${this.#prefix}:${++this.#seq}`;
+    const data: JobData = {
+      m: fn.module,
+      x: fn.exportName,
+      a: encoded,
+      r: this.#maxAttempts,
+    };
+    if (chunk) data.c = 1;
+    const jobOpts: JobsOptions = {
+      jobId: id,
+      attempts: 1,
+      removeOnComplete: { age: KEEP_FINISHED },
+      removeOnFail: { age: KEEP_FINISHED },
+    };
+    // BullMQ runs jobs without a priority first, then prioritized ones
+    // (1 = first); only positive priorities can be told apart.
+    if (priority > 0) {
+      jobOpts.priority = Math.min(2_097_152, Math.max(1, Math.round(priority)));
+    }
+    const entry: Entry = {
+      id,
+      future,
+      data,
+      opts: jobOpts,
+      added: false,
+      started: false,
+      remote: false,
+      heard: performance.now(),
+    };
+    this.#jobs.set(id, entry);
+    future.addDoneCallback(() => this.#onDone(entry));
+    // Stopping the running job is `#onDone`'s work, as for a timeout.
+    future[kForceCancel](() => true);
+    if (timeout !== undefined) {
+      entry.timer = setTimeout(() => {
+        if (!future.done()) {
+          future.setException(
+            new TimeoutError(`The task timed out after ${timeout} ms`),
+          );
+        }
+      }, timeout);
+    }
+    if (signal !== undefined) {
+      if (signal.aborted) {
+        future.cancel();
+        return future;
+      }
+      entry.signal = signal;
+      entry.onAbort = () => future.cancel({ force: true });
+      signal.addEventListener("abort", entry.onAbort, { once: true });
+    }
+    this.#batch.push(entry);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      // Jobs submitted in one synchronous run go to Redis together.
+      queueMicrotask(() => this.#flush());
+    }
+    this.#startTicker();
+    return future;
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const batch = this.#batch.filter((entry) => !entry.future.done());
+    this.#batch = [];
+    for (let i = 0; i < batch.length; i += BATCH) {
+      this.#add(batch.slice(i, i + BATCH));
+    }
+  }
+
+  #add(entries: Entry[]): void {
+    const adding = this.#started
+      .then(() =>
+        this.#queue.addBulk(entries.map((entry) => ({
+          name: JOB_NAME,
+          data: entry.data,
+          opts: entry.opts,
+        })))
+      )
+      .then(() => {
+        for (const entry of entries) {
+          entry.added = true;
+          // Cancelled while its add was on the way: remove it now.
+          if (entry.future.done() && !entry.remote) this.#abandon(entry);
+        }
+      }, (error) => {
+        for (const entry of entries) {
+          if (!entry.future.done()) {
+            entry.future.setException(this.#unreachable(error));
+          }
+        }
+      });
+    this.#track(adding);
+  }
+
+  #track(promise: Promise<unknown>): void {
+    const tracked = promise.catch(() => {}).finally(() =>
+      this.#background.delete(tracked)
+    );
+    this.#background.add(tracked);
+  }
+
+  #onActive(jobId: string): void {
+    const entry = this.#jobs.get(jobId);
+    if (entry === undefined) return;
+    entry.heard = performance.now();
+    entry.started = true;
+    if (entry.future.state === "pending") {
+      entry.future.setRunningOrNotifyCancel();
+    }
+  }
+
+  #onCompleted(jobId: string, returnvalue: unknown): void {
+    const entry = this.#jobs.get(jobId);
+    if (entry === undefined || typeof returnvalue !== "string") return;
+    let outcome: Outcome | ChunkOutcome;
+    try {
+      outcome = decode(returnvalue) as Outcome | ChunkOutcome;
+    } catch (error) {
+      this.#settle(entry, { ok: false, error: toWireLocal(error) });
+      return;
+    }
+    this.#settle(entry, outcome);
+  }
+
+  #onFailed(jobId: string, failedReason: string): void {
+    const entry = this.#jobs.get(jobId);
+    if (entry === undefined) return;
+    const error = /stalled/.test(failedReason)
+      ? new WorkerCrashedError(
+        `The worker process running job ${jobId} died: ${failedReason}`,
+      )
+      : new Error(failedReason);
+    entry.remote = true;
+    if (!entry.future.done()) {
+      if (entry.future.state === "pending") {
+        entry.future.setRunningOrNotifyCancel();
+      }
+      entry.future.setException(error);
+    }
+  }
+
+  #settle(entry: Entry, outcome: Outcome | ChunkOutcome): void {
+    entry.remote = true;
+    const future = entry.future;
+    if (future.done()) return;
+    if (future.state === "pending") future.setRunningOrNotifyCancel();
+    if ("values" in outcome) {
+      const settled: Settled<unknown>[] = outcome.values.map((value) => ({
+        ok: true,
+        value,
+      }));
+      if (outcome.error !== undefined) {
+        settled.push({ ok: false, error: reviveError(outcome.error) });
+      }
+      future.setResult(settled);
+    } else if (outcome.ok) {
+      future.setResult(outcome.value);
+    } else {
+      future.setException(reviveError(outcome.error));
+    }
+  }
+
+  #onDone(entry: Entry): void {
+    this.#jobs.delete(entry.id);
+    clearTimeout(entry.timer);
+    if (entry.onAbort !== undefined) {
+      entry.signal!.removeEventListener("abort", entry.onAbort);
+    }
+    if (entry.future.cancelled()) this.#counts.cancelled++;
+    else if (entry.future[kFailed]()) this.#counts.failed++;
+    else this.#counts.completed++;
+    if (!entry.remote && entry.added) {
+      // A running job is locked: only the process holding it can stop it
+      // (and removing it once that process failed it would lose the record).
+      if (entry.started) this.#publishCancel(entry.id);
+      else this.#abandon(entry);
+    }
+    if (this.#jobs.size === 0) {
+      this.#stopTicker();
+      this.#idle?.();
+      this.dispatchEvent(new Event("idle"));
+    }
+  }
+
+  /**
+   * A job whose future settled here (cancelled, timed out): remove it while
+   * it waits; a locked (running) job cannot be removed, so ask the worker
+   * process holding it to stop it.
+   */
+  #abandon(entry: Entry): void {
+    const removing = this.#queue.remove(entry.id).then(
+      (removed) => {
+        if (removed !== 1) this.#publishCancel(entry.id);
+      },
+      () => this.#publishCancel(entry.id),
+    );
+    this.#track(removing);
+  }
+
+  #publishCancel(id: string): void {
+    this.#track(this.#client.publish(cancelChannel(this.#queueName), id));
+  }
+
+  #unreachable(cause: unknown): Error {
+    const detail = cause instanceof Error ? `: ${cause.message}` : "";
+    return new Error(
+      `Cannot reach the Redis server at ${this.#address}${detail}`,
+      { cause },
+    );
+  }
+
+  #startTicker(): void {
+    if (this.#ticker !== undefined) return;
+    this.#ticker = setInterval(() => this.#tick(), 500);
+  }
+
+  #stopTicker(): void {
+    clearInterval(this.#ticker);
+    this.#ticker = undefined;
+  }
+
+  /**
+   * The safety nets: fail everything when Redis has been unreachable too
+   * long; look up jobs not heard of for a while (an event lost to a trimmed
+   * stream or a Redis restart), and add again a job Redis lost.
+   */
+  #tick(): void {
+    const now = performance.now();
+    if (this.#downSince !== undefined) {
+      if (now - this.#downSince >= UNREACHABLE_AFTER) {
+        const error = this.#unreachable(this.#lastError);
+        for (const entry of [...this.#jobs.values()]) {
+          // Nothing to remove or stop on a server we cannot reach.
+          entry.remote = true;
+          if (!entry.future.done()) entry.future.setException(error);
+        }
+      }
+      return;
+    }
+    if (this.#polling) return;
+    const stale: Entry[] = [];
+    for (const entry of this.#jobs.values()) {
+      if (entry.added && now - entry.heard >= POLL_AFTER) {
+        stale.push(entry);
+        if (stale.length === POLL_BATCH) break;
+      }
+    }
+    if (stale.length === 0) return;
+    this.#polling = true;
+    this.#track(this.#poll(stale).finally(() => this.#polling = false));
+  }
+
+  async #poll(entries: Entry[]): Promise<void> {
+    const pipeline = this.#client.pipeline();
+    for (const entry of entries) {
+      pipeline.hmget(
+        jobKey(this.#queueName, entry.id),
+        "finishedOn",
+        "processedOn",
+        "returnvalue",
+        "failedReason",
+        "data",
+      );
+    }
+    const replies = await pipeline.exec();
+    if (replies === null) return;
+    const lost: Entry[] = [];
+    const now = performance.now();
+    replies.forEach(([error, reply], i) => {
+      const entry = entries[i];
+      if (error !== null || entry.future.done()) return;
+      entry.heard = now;
+      const [finishedOn, processedOn, returnvalue, failedReason, data] =
+        reply as (string | null)[];
+      if (data === null) {
+        lost.push(entry);
+      } else if (finishedOn !== null) {
+        if (returnvalue !== null && failedReason === null) {
+          this.#onCompleted(entry.id, JSON.parse(returnvalue));
+        } else {
+          this.#onFailed(entry.id, failedReason ?? "failed");
+        }
+      } else if (processedOn !== null) {
+        this.#onActive(entry.id);
+      }
+    });
+    if (lost.length > 0) this.#add(lost);
+  }
+
+  async #close(): Promise<void> {
+    if (this.#jobs.size > 0) {
+      const { promise, resolve } = Promise.withResolvers<void>();
+      this.#idle = resolve;
+      await promise;
+      this.#idle = undefined;
+    }
+    this.#stopTicker();
+    // Nothing to wait for from a server that is down: close at once.
+    const grace = this.#downSince === undefined ? 2000 : 0;
+    await settleWithin(Promise.all(this.#background), grace);
+    await settleWithin(this.#started, grace);
+    await settleWithin(this.#events?.close(), grace);
+    await settleWithin(this.#queue.close(), grace);
+    this.#client.disconnect();
+    this.#eventsClient.disconnect();
+  }
+}
+
+function checkTask(fn: unknown): asserts fn is Task {
+  if (fn instanceof Task) return;
+  if (typeof fn === "function") {
+    throw new TypeError(
+      "QueueExecutor runs module tasks only (task()/tasks()): a worker " +
+        "process imports the task by URL and cannot receive a function",
+    );
+  }
+  throw new TypeError("'fn' must be a Task");
+}
+
+function toWireLocal(error: unknown): WireError {
+  const e = error instanceof Error ? error : new Error(String(error));
+  return { e: 1, ctor: "Error", name: e.name, message: e.message };
+}
+
+async function settleWithin(
+  promise: Promise<unknown> | undefined,
+  ms: number,
+): Promise<void> {
+  if (promise === undefined) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    promise.catch(() => {}),
+    new Promise((resolve) => timer = setTimeout(resolve, ms)),
+  ]);
+  clearTimeout(timer);
+}
