@@ -2,7 +2,7 @@
 
 // aio queue-depth sweep: random 16 KiB reads of one file through
 // lioListio("wait"), at aioInit({ queueDepth }) 1..64, per backend ("deno",
-// "threads", and "io_uring" where it can run) and per cache state (cached; cold: the
+// and "io_uring" where it can run) and per cache state (cached; cold: the
 // file evicted from the page cache with `dd iflag=nocache count=0` before
 // each iteration, outside the measured part).
 //
@@ -98,7 +98,7 @@ function ioUringProblem(): string | undefined {
   }
 }
 
-const backends: ("deno" | "threads" | "io_uring")[] = ["deno", "threads"];
+const backends: ("deno" | "io_uring")[] = ["deno"];
 const uringProblem = ioUringProblem();
 if (uringProblem === undefined) backends.push("io_uring");
 else note(`io_uring cases skipped: ${uringProblem}`);

@@ -22,20 +22,18 @@
  * @module
  */
 
+// deno-lint-ignore no-import-prefix
 import { Queue, QueueEvents } from "npm:bullmq@6.7.0";
+// deno-lint-ignore no-import-prefix
 import { Redis } from "npm:ioredis@6.0.0";
-import { parseArgs } from "node:util";
+import { parseArgs } from "@std/cli/parse-args";
 import { QueueExecutor } from "../distributed/mod.ts";
 import { tasks } from "../mod.ts";
 import { startRedis, startWorker } from "../tests/_redis.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    rounds: { type: "string", default: "3" },
-    jobs: { type: "string", default: "3000" },
-    concurrency: { type: "string", default: "8" },
-  },
+const values = parseArgs(Deno.args, {
+  string: ["rounds", "jobs", "concurrency"],
+  default: { rounds: "3", jobs: "3000", concurrency: "8" },
 });
 const ROUNDS = Number(values.rounds);
 const JOBS = Number(values.jobs);

@@ -35,6 +35,7 @@ import {
 // deno-lint-ignore no-import-prefix
 import { FixedThreadPool } from "npm:poolifier-web-worker@^0.5.15";
 import type * as BenchTasks from "./fixtures/executors_tasks.ts";
+import { parseArgs } from "@std/cli/parse-args";
 
 const TASKS = import.meta.resolve("./fixtures/executors_tasks.ts");
 const T = tasks<typeof BenchTasks>(TASKS);
@@ -348,8 +349,11 @@ async function table(rounds: number): Promise<void> {
 }
 
 if (import.meta.main) {
-  const flag = Deno.args.find((arg) => arg.startsWith("--rounds="));
-  await table(flag === undefined ? 11 : Number(flag.slice("--rounds=".length)));
+  const { rounds } = parseArgs(Deno.args, {
+    string: ["rounds"],
+    default: { rounds: "11" },
+  });
+  await table(Number(rounds));
 } else {
   const { cases } = await setup();
   for (const c of cases) {

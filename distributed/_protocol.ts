@@ -2,6 +2,7 @@
 // What the client (`QueueExecutor`) and the worker (`serveQueue`) agree on:
 // the job data, the result payload, key and channel names, and timings.
 
+// deno-lint-ignore no-import-prefix
 import { Redis } from "npm:ioredis@6.0.0";
 import type { WireError } from "../executors/_errors_wire.ts";
 import type { Encoded } from "./_codec.ts";

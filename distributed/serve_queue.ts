@@ -1,6 +1,8 @@
 // Copyright 2026 the @concurrent/futures authors. MIT license.
 
+// deno-lint-ignore no-import-prefix
 import { type Job, UnrecoverableError, Worker } from "npm:bullmq@6.7.0";
+// deno-lint-ignore no-import-prefix
 import type { Redis } from "npm:ioredis@6.0.0";
 import { WorkerCrashedError } from "../executors/errors.ts";
 import { Task, task } from "../executors/task.ts";

@@ -3,6 +3,8 @@
 // cluster demo and the bench: each on a free loopback port with its own temp
 // directory, every process stopped by `stop()` (and killed if it lingers).
 
+import { delay } from "@std/async/delay";
+
 /** A `redis-server` of its own. */
 export interface RedisServer extends AsyncDisposable {
   port: number;
@@ -66,7 +68,7 @@ export async function startRedis(
         return;
       } catch (error) {
         if (Date.now() > deadline) throw error;
-        await new Promise((r) => setTimeout(r, 20));
+        await delay(20);
       }
     }
   };

@@ -3,6 +3,8 @@
 // distributed/worker.ts command): round trips, states, errors, cloning,
 // security, cancellation, timeouts, map, stats and shutdown.
 
+import { delay } from "@std/async/delay";
+import { toFileUrl } from "@std/path/to-file-url";
 import {
   assert,
   assertEquals,
@@ -12,7 +14,9 @@ import {
   assertStringIncludes,
   assertThrows,
 } from "@std/assert";
+// deno-lint-ignore no-import-prefix
 import { Queue } from "npm:bullmq@6.7.0";
+// deno-lint-ignore no-import-prefix
 import { Redis } from "npm:ioredis@6.0.0";
 import {
   CancelledError,
@@ -34,7 +38,7 @@ async function until(check: () => boolean | Promise<boolean>, ms = 10_000) {
   const deadline = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
+    await delay(20);
   }
 }
 
@@ -49,7 +53,7 @@ async function lines(path: string): Promise<string[]> {
 Deno.test("QueueExecutor with a worker process", async (t) => {
   await using redis = await startRedis();
   const tmp = await Deno.makeTempDir({ prefix: "cf_dist_" });
-  const evil = `file://${tmp}/evil.ts`;
+  const evil = toFileUrl(`${tmp}/evil.ts`).href;
   await Deno.writeTextFile(
     `${tmp}/evil.ts`,
     `await Deno.writeTextFile(new URL("./imported", import.meta.url), "x");\n` +
@@ -194,7 +198,7 @@ Deno.test("QueueExecutor with a worker process", async (t) => {
     );
     await until(() => busy.every((f) => f.running()));
     const waiting = executor.submit(T.logRun, log, "waiting", 0);
-    await new Promise((r) => setTimeout(r, 100));
+    await delay(100);
     assertEquals(waiting.state, "pending");
     assert(waiting.cancel());
     assert(waiting.cancelled());

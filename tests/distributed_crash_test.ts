@@ -4,6 +4,7 @@
 // its future fails with WorkerCrashedError. Short lock durations keep this
 // quick: a dead process's job runs again after ~1.4x --lock-duration.
 
+import { delay } from "@std/async/delay";
 import { assert, assertEquals, assertInstanceOf } from "@std/assert";
 import { tasks, WorkerCrashedError } from "../mod.ts";
 import { QueueExecutor } from "../distributed/mod.ts";
@@ -18,7 +19,7 @@ async function until(check: () => boolean | Promise<boolean>, ms = 15_000) {
   const deadline = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
+    await delay(20);
   }
 }
 

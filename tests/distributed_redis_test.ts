@@ -4,7 +4,9 @@
 // the events stream (results found by polling), and a program using the
 // executor exits once it shut down.
 
+import { delay } from "@std/async/delay";
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+// deno-lint-ignore no-import-prefix
 import { Redis } from "npm:ioredis@6.0.0";
 import { tasks } from "../mod.ts";
 import { QueueExecutor } from "../distributed/mod.ts";
@@ -33,7 +35,7 @@ Deno.test("QueueExecutor: Redis killed with SIGKILL and restarted loses no job o
     (_, i) => executor.submit(T.sleep, 10 + (i % 5)),
   );
   while (futures.filter((f) => f.done()).length < 40) {
-    await new Promise((r) => setTimeout(r, 10));
+    await delay(10);
   }
   await redis.kill("SIGKILL");
   // Submitted while Redis is down: sent once it is back.
@@ -41,7 +43,7 @@ Deno.test("QueueExecutor: Redis killed with SIGKILL and restarted loses no job o
     { length: 20 },
     (_, i) => executor.submit(T.add, i, 1),
   );
-  await new Promise((r) => setTimeout(r, 700));
+  await delay(700);
   await redis.restart();
   assertEquals(
     await Promise.all(futures),
@@ -85,7 +87,7 @@ Deno.test("QueueExecutor: results survive a trimmed events stream (polled)", asy
   const trim = (async () => {
     while (trimming) {
       await trimmer.xtrim("bull:concurrent-futures:events", "MAXLEN", 0);
-      await new Promise((r) => setTimeout(r, 2));
+      await delay(2);
     }
   })();
   try {
