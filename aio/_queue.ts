@@ -133,6 +133,11 @@ function start(request: AioRequest): void {
   request.setRunningOrNotifyCancel();
   inFlight++;
   file.inFlight++;
+  // Detached or shrunk while queued: the bytes are gone, nothing can move.
+  if (request.buffer.byteLength < request.nbytes) {
+    queueMicrotask(() => complete(request, -1, "EFAULT"));
+    return;
+  }
   try {
     file.backend.start(
       request,
@@ -156,6 +161,12 @@ function complete(request: AioRequest, bytes: number, error?: string): void {
   }
   if (request.opcode === "write") release(file, request);
   dispatch();
+  // Detached or shrunk while in flight: whatever the backend moved, the
+  // request cannot have moved all its bytes to or from that buffer. One rule
+  // at one place, so every backend ends it alike.
+  if (error === undefined && request.buffer.byteLength < request.nbytes) {
+    error = "EFAULT";
+  }
   if (error === undefined && bytes >= 0) {
     request.status = 0;
     request.bytes = bytes;

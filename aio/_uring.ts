@@ -61,6 +61,18 @@ const GENERATIONS = 0x100000;
 // of requests that never end by themselves (reads on a FIFO) can still be
 // cancelled.
 const RESERVED = 16;
+// Fairness: cached reads complete inside io_uring_enter, so a stream of them
+// (each completion queueing the next) would run as one chain of microtasks,
+// and no timer or other I/O would run until it ended. After SLICE_MS of such
+// work the JS thread pauses: it leaves the completions in the CQ for
+// PAUSE_US, a sleep on Deno's blocking pool. A wait on the ring would not
+// do: it returns at once when completions are ready, and Deno's runtime runs
+// due timers and polls sockets only when it parks, which an op already
+// complete gives it no reason to do. Work goes in batches of BATCH requests,
+// so a slice overruns by about one batch.
+const SLICE_MS = 10;
+const PAUSE_US = 50;
+const BATCH = 32;
 
 /** An error from a system call, with its errno number and POSIX name. */
 export class SyscallError extends Error {
@@ -140,6 +152,11 @@ export class Ring {
   #waiting: Promise<void> | null = null;
   #wakeInFlight = false;
   #closed = false;
+  // When the current slice of completion work began, and the last flush ended.
+  #sliceStart = 0;
+  #lastFlush = -Infinity;
+  // The fairness pause, while it lasts: nothing is reaped, no wait armed.
+  #pausing: Promise<void> | null = null;
   readonly #flush = () => this.#flushNow();
 
   /**
@@ -367,25 +384,52 @@ export class Ring {
     return true;
   }
 
-  #flushNow(): void {
+  #flushNow(fresh = false): void {
     this.#flushScheduled = false;
     if (this.#mappings.length === 0) return;
+    let now = performance.now();
+    // A new slice starts after a turn of the event loop (a wait or a pause
+    // ended) or a break in the ring's work (the thread was free for others).
+    if (fresh || now - this.#lastFlush > SLICE_MS) this.#sliceStart = now;
     for (;;) {
       this.#drain(this.#internalBacklog);
       this.#drain(this.#backlog);
-      const submitted = this.#enter();
+      // Past the slice, submit what is written all the same: a request must
+      // not wait for the pause to end before it starts.
+      const over = this.#pausing !== null || now - this.#sliceStart > SLICE_MS;
+      const submitted = this.#enter(over ? Infinity : BATCH);
+      if (over) {
+        this.#pause();
+        break;
+      }
       // Cached reads often complete inside io_uring_enter: reap them now.
-      const reaped = this.#reap();
+      const reaped = this.#reap(BATCH);
       // The completions may have queued requests (the next of a queue), and
       // freed room for the backlog: submit those now, in this same pass,
       // rather than arming a wait that would then hold their completions.
       if (
         submitted + reaped === 0 ||
-        (this.#unsubmitted() === 0 &&
+        (reaped < BATCH && this.#unsubmitted() === 0 &&
           this.#backlog.length + this.#internalBacklog.length === 0)
       ) break;
+      now = performance.now();
     }
+    this.#lastFlush = performance.now();
     this.#rearm();
+  }
+
+  // Lets the event loop run (see SLICE_MS). A wait already out returns at
+  // the next completion: that turn may not run the timers, the next slice's
+  // pause will.
+  #pause(): void {
+    if (
+      this.#pausing !== null || this.#waiting !== null ||
+      this.#flushScheduled || this.#pending === 0
+    ) return;
+    this.#pausing = this.#lib.sleep(PAUSE_US).then(() => {
+      this.#pausing = null;
+      this.#flushNow(true);
+    });
   }
 
   #unsubmitted(): number {
@@ -414,13 +458,14 @@ export class Ring {
     if (n > 0) backlog.splice(0, n);
   }
 
-  // Publishes the SQ tail and submits everything written so far.
-  // Returns how many SQEs the kernel took.
-  #enter(): number {
+  // Publishes the SQ tail and submits what is written, at most `max` SQEs
+  // (a batch of cached reads runs inside the call). Returns how many SQEs
+  // the kernel took.
+  #enter(max = Infinity): number {
     let submitted = 0;
     for (;;) {
-      const toSubmit = this.#unsubmitted();
-      if (toSubmit === 0) return submitted;
+      const toSubmit = Math.min(this.#unsubmitted(), max - submitted);
+      if (toSubmit <= 0) return submitted;
       Atomics.store(this.#u32, this.#sqTail, this.#tail);
       const n = this.#lib.enter(
         SYS_IO_URING_ENTER,
@@ -466,14 +511,14 @@ export class Ring {
 
   // Reads the CQ on this thread. Stops at a WAKE completion while the wait is
   // out (see the header).
-  #reap(): number {
+  #reap(max: number): number {
     const u32 = this.#u32;
     const tail = Atomics.load(u32, this.#cqTail);
     let head = this.#head;
     if (head === tail) return 0;
     const start = head;
     const done: number[] = [];
-    while (head !== tail) {
+    while (head !== tail && ((head - start) >>> 0) < max) {
       const w = this.#cqes + (head & this.#cqMask) * CQE.words;
       const lo = u32[w];
       if (lo === WAKE) {
@@ -514,7 +559,8 @@ export class Ring {
   // Keeps exactly one wait out while requests are in the kernel, and ends it
   // when none are.
   #rearm(): void {
-    if (this.#mappings.length === 0) return;
+    // The pause's end flushes and rearms.
+    if (this.#mappings.length === 0 || this.#pausing !== null) return;
     if (this.#pending > 0) {
       // A flush still to run submits first and rearms after.
       if (this.#waiting === null && !this.#flushScheduled) this.#wait();
@@ -535,7 +581,7 @@ export class Ring {
     ).then(() => {
       // Whatever it returned (a count, or -1 for EINTR), the CQ tells.
       this.#waiting = null;
-      this.#flushNow();
+      this.#flushNow(true);
     });
   }
 
@@ -555,9 +601,12 @@ export class Ring {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    while (this.#waiting !== null) {
-      if (!this.#wakeInFlight) this.#wake();
-      await this.#waiting;
+    while (this.#waiting !== null || this.#pausing !== null) {
+      if (this.#waiting === null) await this.#pausing;
+      else {
+        if (!this.#wakeInFlight) this.#wake();
+        await this.#waiting;
+      }
     }
     this.#unmap();
   }
