@@ -161,9 +161,10 @@ function complete(request: AioRequest, bytes: number, error?: string): void {
   }
   if (request.opcode === "write") release(file, request);
   dispatch();
-  // Detached or shrunk while in flight: whatever the backend moved, the
-  // request cannot have moved all its bytes to or from that buffer. One rule
-  // at one place, so every backend ends it alike.
+  // Detached or shrunk while in flight: EFAULT, whatever the backend moved
+  // (a write may have reached the file, a read filled what is left), so that
+  // no success counts bytes the buffer no longer holds. One rule in one
+  // place, so that every backend ends it alike.
   if (error === undefined && request.buffer.byteLength < request.nbytes) {
     error = "EFAULT";
   }

@@ -15,7 +15,7 @@ import {
   aioReturn,
   lioListio,
 } from "../mod.ts";
-import { aioTest, pattern, tempFile } from "./_aio_backends.ts";
+import { aioTest, fifo, pattern, settle, tempFile } from "./_aio_backends.ts";
 
 const MiB = 1 << 20;
 const TICKS = 5;
@@ -105,4 +105,51 @@ aioTest(
     const last = ((rounds - 1) * 16 + 15) * 4096 % size;
     assertEquals(cbs[15].buffer, pattern(size).subarray(last, last + 4096));
   },
+);
+
+aioTest(
+  "timers run during a stream of cached reads while another read waits on a FIFO",
+  async () => {
+    // The waiting read keeps a backend's completion wait out all along (on
+    // io_uring, one wait on the blocking pool), which must not keep the
+    // stream from letting the timers run.
+    const [pipe, piped] = await fifo((path) => aioOpen(path));
+    await using _pipe = pipe;
+    await using _piped = piped;
+    const stuck: AioCb = { file: piped, offset: 0, buffer: new Uint8Array(3) };
+    aioRead(stuck);
+    const size = 4 * MiB;
+    await using tmp = await tempFile(pattern(size));
+    await using file = await aioOpen(tmp.path);
+    const cap = 8192;
+    let reads = 0;
+    const ticks = await ticking(async (ticks) => {
+      const { promise, resolve, reject } = Promise.withResolvers<void>();
+      const cb: AioCb = {
+        file,
+        offset: 0,
+        buffer: new Uint8Array(MiB),
+        notify() {
+          if (aioReturn(cb) !== MiB) {
+            reject(new Error(`read ${reads}: ${aioError(cb)}`));
+          } else if (++reads === cap || ticks() >= TICKS) resolve();
+          else {
+            cb.offset = (reads * MiB) % size;
+            aioRead(cb);
+          }
+        },
+      };
+      aioRead(cb);
+      await promise;
+    });
+    assert(
+      ticks >= TICKS,
+      `a 1 ms interval ticked ${ticks} times during ${reads} reads of 1 MiB`,
+    );
+    assertEquals(aioError(stuck), "EINPROGRESS");
+    await pipe.write(new TextEncoder().encode("end"));
+    await settle([stuck]);
+    assertEquals(aioReturn(stuck), 3);
+  },
+  { queueDepth: 4 },
 );
