@@ -423,9 +423,10 @@ export class Ring {
   }
 
   // Lets the event loop run (see SLICE_MS). Returns whether a flush comes
-  // soon: after the pause, or the one scheduled. Not while a wait is out: it
-  // returns at the next completion (a turn that may not run the timers; the
-  // next slice's pause will), or never, for a read on an idle FIFO.
+  // soon: after the pause, or the one scheduled. Not while a wait is out:
+  // that wait ends the slice instead, at the next completion (a turn that
+  // may not run the timers; the next slice's pause will), and as it may
+  // never return (a read on an idle FIFO), the caller submits at once.
   #pause(): boolean {
     if (this.#pausing !== null || this.#flushScheduled) return true;
     if (this.#waiting !== null || this.#pending === 0) return false;
