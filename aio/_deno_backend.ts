@@ -13,6 +13,8 @@ import type {
   BackendOp,
   Completion,
 } from "./_backend.ts";
+import { seekFor } from "./_positional.ts";
+import { AioError } from "./aio_error.ts";
 
 // Linux errno numbers of the errors Deno reports without a `code`.
 const LINUX_ERRNO: Record<number, string> = {
@@ -78,7 +80,9 @@ class DenoFile implements BackendFile {
   #idle: Deno.FsFile[];
   #opening = 0;
   #busy = 0;
-  #waiting: [BackendOp, Completion][] = [];
+  // Each with its buffer's length at start: it may be detached or shrunk
+  // while the operation waits for a handle.
+  #waiting: [BackendOp, Completion, number][] = [];
   #closing = false;
   #drained: PromiseWithResolvers<void> | undefined;
   #closed: Promise<void> | undefined;
@@ -113,7 +117,7 @@ class DenoFile implements BackendFile {
       this.#run(handle, op, done);
       return;
     }
-    this.#waiting.push([op, done]);
+    this.#waiting.push([op, done, op.buffer.byteLength]);
     while (
       this.#waiting.length > this.#opening &&
       this.#handles.length + this.#opening < this.#max
@@ -148,10 +152,18 @@ class DenoFile implements BackendFile {
     }
   }
 
-  #run(handle: Deno.FsFile, op: BackendOp, done: Completion): void {
+  #run(
+    handle: Deno.FsFile,
+    op: BackendOp,
+    done: Completion,
+    length = op.buffer.byteLength,
+  ): void {
     this.#busy++;
     let pending: Promise<number | null | void>;
     try {
+      if (op.buffer.byteLength < length) {
+        throw new AioError("EFAULT", "The buffer was detached or shrunk");
+      }
       pending = this.#perform(handle, op);
     } catch (error) {
       // A synchronous failure (the seek) still completes asynchronously.
@@ -175,12 +187,18 @@ class DenoFile implements BackendFile {
   ): Promise<number | null | void> {
     switch (op.opcode) {
       case "read":
-        if (this.#seekable) handle.seekSync(op.offset, Deno.SeekMode.Start);
+        // Past the largest file: nothing to read, as pread says.
+        if (this.#seekable && seekFor(handle, op.offset, "read") === 0) {
+          return Promise.resolve(0);
+        }
         return handle.read(op.buffer);
       case "write":
         // O_APPEND ignores the position and appends each write whole.
-        if (this.#seekable && !this.#append) {
-          handle.seekSync(op.offset, Deno.SeekMode.Start);
+        if (
+          this.#seekable && !this.#append &&
+          seekFor(handle, op.offset, "write") !== undefined
+        ) {
+          throw new AioError("EFBIG", "The offset is past the largest file");
         }
         return handle.write(op.buffer);
       case "fsync":
@@ -194,7 +212,7 @@ class DenoFile implements BackendFile {
     this.#busy--;
     const next = this.#waiting.shift();
     if (next !== undefined) {
-      this.#run(handle, next[0], next[1]);
+      this.#run(handle, next[0], next[1], next[2]);
     } else {
       this.#idle.push(handle);
       this.#settled();
@@ -225,7 +243,7 @@ class DenoFile implements BackendFile {
     }
     this.#handles.push(handle);
     const next = this.#waiting.shift();
-    if (next !== undefined) this.#run(handle, next[0], next[1]);
+    if (next !== undefined) this.#run(handle, next[0], next[1], next[2]);
     else this.#idle.push(handle);
   }
 }

@@ -156,6 +156,13 @@ const SYMBOLS = {
     result: "i32",
     nonblocking: true,
   },
+  // A short sleep on Deno's blocking pool: the ring's fairness pause.
+  sleep: {
+    name: "usleep",
+    parameters: ["u32"],
+    result: "i32",
+    nonblocking: true,
+  },
   register: {
     name: "syscall",
     parameters: ["i64", "u32", "u32", "buffer", "u32"],

@@ -133,6 +133,11 @@ function start(request: AioRequest): void {
   request.setRunningOrNotifyCancel();
   inFlight++;
   file.inFlight++;
+  // Detached or shrunk while queued: the bytes are gone, nothing can move.
+  if (request.buffer.byteLength < request.nbytes) {
+    queueMicrotask(() => complete(request, -1, "EFAULT"));
+    return;
+  }
   try {
     file.backend.start(
       request,
@@ -156,6 +161,13 @@ function complete(request: AioRequest, bytes: number, error?: string): void {
   }
   if (request.opcode === "write") release(file, request);
   dispatch();
+  // Detached or shrunk while in flight: EFAULT, whatever the backend moved
+  // (a write may have reached the file, a read filled what is left), so that
+  // no success counts bytes the buffer no longer holds. One rule in one
+  // place, so that every backend ends it alike.
+  if (error === undefined && request.buffer.byteLength < request.nbytes) {
+    error = "EFAULT";
+  }
   if (error === undefined && bytes >= 0) {
     request.status = 0;
     request.bytes = bytes;

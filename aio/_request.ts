@@ -26,6 +26,11 @@ export class AioRequest extends Future<number> implements BackendOp {
   readonly opcode: BackendOp["opcode"];
   readonly buffer: Uint8Array;
   readonly offset: number;
+  /**
+   * `buffer.byteLength` when queued: the buffer can be detached or shrunk
+   * (resizable) since, which leaves fewer bytes to move (EFAULT).
+   */
+  readonly nbytes: number;
   readonly cb: AioCb;
   readonly file: FileState | undefined;
   readonly prio: number;
@@ -53,6 +58,7 @@ export class AioRequest extends Future<number> implements BackendOp {
     this.opcode = opcode;
     this.file = file;
     this.buffer = buffer;
+    this.nbytes = buffer.byteLength;
     this.offset = cb.offset;
     this.prio = cb.reqprio ?? 0;
     this.seq = seq;

@@ -46,7 +46,9 @@ export function queueRequest(
  * `cb.offset` into `cb.buffer`, as `aio_read`. It never completes before
  * returning: {@linkcode aioError} tells when it has ended, and `cb.notify`
  * runs then. A short read at the end of the file returns the bytes read; a
- * read past the end returns 0.
+ * read past the end returns 0, even past the largest file the file system
+ * allows. A buffer detached or shrunk (a resizable `ArrayBuffer`) before the
+ * request ends makes it fail with `EFAULT`.
  *
  * @param cb The control block.
  * @throws {AioError} `EINVAL` for an invalid offset, `nbytes`, buffer,
@@ -77,7 +79,11 @@ export function aioRead(cb: AioCb): void {
 /**
  * Queues a write of `cb.nbytes` bytes (default the buffer's length) from
  * `cb.buffer` at `cb.offset`, as `aio_write`; in append mode the bytes go at
- * the end of the file, whole, and the offset is ignored.
+ * the end of the file, whole, and the offset is ignored. A write at or past
+ * the largest file the file system allows (2^44 - 4 KiB on ext4) fails with
+ * `EFBIG`; one that straddles it writes the bytes below it. A buffer detached
+ * or shrunk before the request ends makes it fail with `EFAULT` (some bytes
+ * may have reached the file).
  *
  * @param cb The control block.
  * @throws {AioError} `EINVAL` for invalid fields, `EBADF` when `cb.file` is

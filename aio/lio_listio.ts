@@ -11,7 +11,11 @@ import { AioError } from "./aio_error.ts";
  * says what it does (`"read"`, `"write"`, or `"nop"` to skip it); `null`
  * entries are skipped. An entry that cannot be queued (invalid, `EBADF`,
  * `EAGAIN`) records that error, so its {@linkcode aioError} tells it; the
- * others are queued all the same.
+ * others are queued all the same. An aiocb listed more than once is
+ * `EINVAL` (one aiocb holds one request) and none of its entries is queued;
+ * an aiocb whose request is still in progress is `EINVAL` too, and that
+ * request keeps its status. The rejection's message names the entries that
+ * failed.
  *
  * - `"wait"`: resolves once every request has ended — `wait(ALL_COMPLETED)`
  *   on their futures — and rejects with `AioError` `EIO` when any of them
@@ -64,39 +68,72 @@ export async function lioListio(
   ) {
     throw new AioError("EINVAL", "'notify' must be a function");
   }
+  const twice = listedTwice(list);
   const queued: AioRequest[] = [];
-  let failed = 0;
+  // Where each queued request sits in the list, for the message.
+  const entries: number[] = [];
+  const failures: [entry: number, code: string][] = [];
   let again = false;
-  for (const cb of list) {
+  for (let i = 0; i < list.length; i++) {
+    const cb = list[i];
     if (cb === null || cb === undefined) continue;
     const opcode = typeof cb === "object" ? cb.opcode : undefined;
     if (opcode === "nop") continue;
-    const error = opcode === "read" || opcode === "write"
+    const error = twice?.has(cb)
+      ? new AioError("EINVAL", "The aiocb is listed more than once")
+      : opcode === "read" || opcode === "write"
       ? queueRequest(cb, opcode)
       : new AioError("EINVAL", `Unknown opcode: ${String(opcode)}`);
     if (error === undefined) {
       queued.push(requests.get(cb)!);
+      entries.push(i);
     } else {
       recordError(cb, error);
-      failed++;
+      failures.push([i, error.code]);
       if (error.code === "EAGAIN") again = true;
     }
   }
   if (mode === "nowait") {
     if (notify !== undefined) notifyWhenAllEnd(queued, notify);
-    if (failed > 0) {
+    if (failures.length > 0) {
       throw new AioError(
         again ? "EAGAIN" : "EIO",
-        `${failed} of the requests could not be queued`,
+        `${describe(failures)} could not be queued`,
       );
     }
     return;
   }
   await wait(queued);
-  for (const request of queued) if (request.status !== 0) failed++;
-  if (failed > 0) {
-    throw new AioError("EIO", `${failed} of the requests failed`);
+  queued.forEach((request, k) => {
+    if (request.status !== 0) failures.push([entries[k], request.status]);
+  });
+  if (failures.length > 0) {
+    failures.sort((a, b) => a[0] - b[0]);
+    throw new AioError("EIO", `${describe(failures)} failed`);
   }
+}
+
+/** The aiocbs that would be queued more than once, if any. */
+function listedTwice(
+  list: readonly (AioCb | null)[],
+): Set<AioCb> | undefined {
+  if (list.length < 2) return undefined;
+  const seen = new Set<AioCb>();
+  let twice: Set<AioCb> | undefined;
+  for (const cb of list) {
+    if (cb === null || typeof cb !== "object" || cb.opcode === "nop") continue;
+    if (seen.has(cb)) (twice ??= new Set()).add(cb);
+    else seen.add(cb);
+  }
+  return twice;
+}
+
+/** "2 requests (entry 0: EINVAL, entry 3: ECANCELED)", the first few. */
+function describe(failures: [number, string][]): string {
+  const shown = failures.slice(0, 8).map(([i, code]) => `entry ${i}: ${code}`);
+  if (failures.length > shown.length) shown.push("...");
+  const n = failures.length;
+  return `${n} request${n === 1 ? "" : "s"} (${shown.join(", ")})`;
 }
 
 function notifyWhenAllEnd(queued: AioRequest[], notify: () => void): void {
