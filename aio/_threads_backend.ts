@@ -164,6 +164,8 @@ class Pool {
       this.workers.push(worker);
     }
     this.#refed = true;
+    // Started with the first file, ahead of its requests: idle until then.
+    if (this.#inFlight === 0) this.#idle();
   }
 
   #stopWorkers(): void {
@@ -209,6 +211,8 @@ class Pool {
     f64[layout.identities + 2 * index + 1] = ino;
     Atomics.add(i32, word + F_GEN, 1);
     this.#files++;
+    // Start the workers now: their start-up overlaps the caller's next steps.
+    if (this.workers.length === 0) this.#startWorkers();
     return index;
   }
 
