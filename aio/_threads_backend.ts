@@ -163,6 +163,9 @@ class Pool {
       worker.postMessage(start);
       this.workers.push(worker);
     }
+    // One ref'd worker keeps the process alive as well as all of them: the
+    // others are never ref'd, and only the first is toggled.
+    for (const worker of this.workers.slice(1)) setWorkerRef(worker, false);
     this.#refed = true;
     // Started with the first file, ahead of its requests: idle until then.
     if (this.#inFlight === 0) this.#idle();
@@ -310,7 +313,7 @@ class Pool {
     if (this.workers.length === 0) this.#startWorkers();
     if (!this.#refed) {
       this.#refed = true;
-      for (const worker of this.workers) setWorkerRef(worker, true);
+      setWorkerRef(this.workers[0], true);
     }
   }
 
@@ -318,7 +321,7 @@ class Pool {
     if (this.#stopped || this.workers.length === 0) return;
     if (canUnref) {
       this.#refed = false;
-      for (const worker of this.workers) setWorkerRef(worker, false);
+      setWorkerRef(this.workers[0], false);
       return;
     }
     this.#idleTimer = setTimeout(() => {
