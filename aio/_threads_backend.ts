@@ -133,6 +133,7 @@ class Pool {
   #files = 0;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
+  #failed = false;
 
   constructor(readonly threads: number) {
     this.layout = layoutFor(threads);
@@ -149,9 +150,8 @@ class Pool {
   #memory: SharedArrayBuffer;
 
   #startWorkers(): void {
-    const url = new URL("./_threads_worker.ts", import.meta.url);
     for (let index = 0; index < this.threads; index++) {
-      const worker = new Worker(url, {
+      const worker = new Worker(WORKER_URL, {
         type: "module",
         name: `aio threads ${index}`,
       });
@@ -160,6 +160,12 @@ class Pool {
         workers: this.threads,
         index,
       };
+      // A worker that fails (it could not load, say) must not take the
+      // process down: the pool fails what it holds and is replaced.
+      worker.addEventListener("error", (event) => {
+        event.preventDefault();
+        this.#fail();
+      });
       worker.postMessage(start);
       this.workers.push(worker);
     }
@@ -252,8 +258,32 @@ class Pool {
   }
 
   submit(job: Job): void {
+    if (this.#failed) {
+      job.error = "EIO";
+      queueMicrotask(() => this.#finish(job));
+      return;
+    }
     this.#backlog.push(job);
     this.#pump();
+  }
+
+  // A worker died: no completion can be trusted to come, so every operation
+  // held ends with EIO, and files opened from now on get a new pool.
+  #fail(): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#stopped = true;
+    this.#stopWorkers();
+    const jobs = new Set<Job>(this.#backlog);
+    for (const job of this.#jobOf) if (job !== undefined) jobs.add(job);
+    this.#backlog.length = 0;
+    this.#unpublished.length = 0;
+    this.#jobOf.fill(undefined);
+    this.#inFlight = 0;
+    for (const job of jobs) {
+      job.error = "EIO";
+      this.#finish(job);
+    }
   }
 
   // Hands queued chunks to free slots.
@@ -577,8 +607,46 @@ async function realPath(path: string | URL): Promise<string> {
   }
 }
 
+const WORKER_URL = new URL("./_threads_worker.ts", import.meta.url);
+
+/**
+ * The backend, once it is known to be able to run here.
+ *
+ * @throws {AioError} `ENOSYS` when it cannot: no Web Workers, shared memory
+ * or `Atomics.waitAsync`, or no read permission for its worker module.
+ */
+export function threadsBackend(): Backend {
+  if (
+    typeof Worker !== "function" || typeof SharedArrayBuffer !== "function" ||
+    typeof Atomics.waitAsync !== "function"
+  ) {
+    throw new AioError(
+      "ENOSYS",
+      'The "threads" backend needs Web Workers, SharedArrayBuffer and Atomics.waitAsync',
+    );
+  }
+  if (WORKER_URL.protocol === "file:") {
+    let state = "granted";
+    try {
+      state = Deno.permissions.querySync({ name: "read", path: WORKER_URL })
+        .state;
+    } catch {
+      // No permissions API: let the worker try.
+    }
+    if (state !== "granted") {
+      throw new AioError(
+        "ENOSYS",
+        `The "threads" backend's workers load ${
+          decodeURIComponent(WORKER_URL.pathname)
+        }: run with --allow-read for it`,
+      );
+    }
+  }
+  return backend;
+}
+
 /** A pool of Web Workers doing blocking I/O, fed through shared memory. */
-export const threadsBackend: Backend = {
+const backend: Backend = {
   name: "threads",
   async open(
     path: string | URL,

@@ -24,7 +24,8 @@ export interface AioInitOptions {
    * How files opened from now on are read and written: `"deno"` (the
    * default), `"threads"` (a few Web Workers doing blocking I/O, fed
    * through shared memory), `"io_uring"` (Linux, needs `--allow-ffi`) or
-   * `"auto"` (`"io_uring"` where it can run, else `"threads"`).
+   * `"auto"` (`"io_uring"` where it can run, else `"threads"`, else
+   * `"deno"`).
    */
   backend?: AioBackendName;
   /**
@@ -49,16 +50,16 @@ export interface AioSettings {
 /** The one place a backend name becomes a backend. */
 function selectBackend(name: AioBackendName): Backend {
   if (name === "deno") return denoBackend;
-  if (name === "threads") return threadsBackend;
+  if (name === "threads") return threadsBackend();
   if (name === "io_uring") return uringBackend();
-  try {
-    return uringBackend();
-  } catch (error) {
-    if (error instanceof AioError && error.code === "ENOSYS") {
-      return threadsBackend;
+  for (const candidate of [uringBackend, threadsBackend]) {
+    try {
+      return candidate();
+    } catch (error) {
+      if (!(error instanceof AioError && error.code === "ENOSYS")) throw error;
     }
-    throw error;
   }
+  return denoBackend;
 }
 
 function checkInteger(value: unknown, name: string): number | undefined {
@@ -82,7 +83,8 @@ function checkInteger(value: unknown, name: string): number | undefined {
  * @param options The settings to change.
  * @returns The settings in force.
  * @throws {AioError} `EINVAL` for an invalid option; `ENOSYS` when
- * `backend: "io_uring"` cannot run here (the message says why).
+ * `backend: "io_uring"` or `"threads"` cannot run here (the message says
+ * why; `"threads"` needs read access to its worker module).
  *
  * @example Usage
  * ```ts

@@ -296,3 +296,48 @@ Deno.test("threads: 40 fresh processes, only --allow-read, all exit", async () =
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+const noRead = (mod: string) => `
+import { aioInit } from "${mod}";
+const out = {};
+try {
+  aioInit({ backend: "threads" });
+  out.threads = "ok";
+} catch (error) {
+  out.threads = { code: error.code, message: error.message };
+}
+out.after = aioInit().backend;
+out.auto = aioInit({ backend: "auto" }).backend;
+console.log(JSON.stringify(out));
+`;
+
+Deno.test("threads: without read access to its worker module, ENOSYS says why", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "aio_threads_" });
+  try {
+    const main = `${dir}/main.ts`;
+    await Deno.writeTextFile(main, noRead(import.meta.resolve("../mod.ts")));
+    const root = new URL("..", import.meta.url).pathname;
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      // Read access to the script's directory only, not to this module.
+      args: [
+        "run",
+        `--allow-read=${dir}`,
+        "--config",
+        `${root}deno.json`,
+        main,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    assertEquals(code, 0, new TextDecoder().decode(stderr));
+    const out = JSON.parse(new TextDecoder().decode(stdout));
+    assertEquals(out.threads.code, "ENOSYS");
+    assertStringIncludes(out.threads.message, "_threads_worker.ts");
+    assertStringIncludes(out.threads.message, "--allow-read");
+    assertEquals(out.after, "deno", "a refused aioInit changes nothing");
+    assertEquals(out.auto, "deno");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
