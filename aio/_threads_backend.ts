@@ -111,9 +111,9 @@ interface Job {
 
 class Pool {
   readonly layout: Layout;
-  readonly i32: Int32Array;
-  readonly f64: Float64Array;
-  readonly u8: Uint8Array;
+  i32: Int32Array;
+  f64: Float64Array;
+  u8: Uint8Array;
   readonly workers: Worker[] = [];
   readonly #tails: number[];
   readonly #free: number[] = [];
@@ -177,7 +177,7 @@ class Pool {
     if (this.#inFlight === 0) this.#idle();
   }
 
-  #stopWorkers(): void {
+  #stopWorkers(final: boolean): void {
     if (this.workers.length === 0) return;
     Atomics.store(this.i32, STOP, 1);
     Atomics.notify(this.i32, PUBLISHED);
@@ -185,17 +185,22 @@ class Pool {
     // and it closes itself. terminate() then frees the Worker object.
     for (const worker of this.workers) worker.terminate();
     this.workers.length = 0;
-    // A fresh generation for restarted workers: they reopen every file.
-    Atomics.store(this.i32, STOP, 0);
+    if (final) return;
+    // Workers started later get fresh memory (with the file table): one that
+    // has not seen STOP yet can never touch theirs.
+    const memory = new SharedArrayBuffer(this.layout.size);
+    const from = this.layout.files * 4;
+    new Uint8Array(memory).set(
+      new Uint8Array(this.#memory, from, this.layout.staging - from),
+      from,
+    );
+    this.#memory = memory;
+    this.i32 = new Int32Array(memory);
+    this.f64 = new Float64Array(memory);
+    this.u8 = new Uint8Array(memory);
     this.#published = 0;
-    Atomics.store(this.i32, PUBLISHED, 0);
-    Atomics.store(this.i32, 1, /* CLAIMED */ 0);
-    Atomics.store(this.i32, DONE, 0);
     this.#seen = 0;
     this.#tails.fill(0);
-    for (let index = 0; index < this.threads; index++) {
-      Atomics.store(this.i32, completionsOf(index), 0);
-    }
   }
 
   /** Registers a file in the shared file table; returns its index. */
@@ -250,7 +255,7 @@ class Pool {
     this.#stopped = true;
     if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
-    this.#stopWorkers();
+    this.#stopWorkers(true);
   }
 
   get stopped(): boolean {
@@ -273,7 +278,7 @@ class Pool {
     if (this.#failed) return;
     this.#failed = true;
     this.#stopped = true;
-    this.#stopWorkers();
+    this.#stopWorkers(true);
     const jobs = new Set<Job>(this.#backlog);
     for (const job of this.#jobOf) if (job !== undefined) jobs.add(job);
     this.#backlog.length = 0;
@@ -356,7 +361,7 @@ class Pool {
     }
     this.#idleTimer = setTimeout(() => {
       this.#idleTimer = undefined;
-      if (this.#inFlight === 0) this.#stopWorkers();
+      if (this.#inFlight === 0) this.#stopWorkers(false);
     }, IDLE_STOP_MS);
     unrefTimer(this.#idleTimer);
   }

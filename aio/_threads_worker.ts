@@ -49,6 +49,8 @@ import {
 
 // Completions held back from the JS thread while more work is queued.
 const BATCH = 4;
+// An operation slower than this (ms) is announced at once.
+const SLOW_MS = 0.05;
 // No spinning before Atomics.wait: on 2 cores, a worker polling for the next
 // request takes the CPU the JS thread needs to issue it (QD1 fell to 0.4x).
 
@@ -206,6 +208,7 @@ function run({ memory, workers, index }: WorkerStart): void {
       continue;
     }
     const base = layout.slots + slot * SLOT_WORDS;
+    const started = performance.now();
     try {
       i32[base + S_RESULT] = perform(slot);
     } catch (error) {
@@ -222,6 +225,9 @@ function run({ memory, workers, index }: WorkerStart): void {
     if (
       Atomics.load(i32, WAITING) !== 0 &&
       (unannounced >= BATCH ||
+        // A slow operation (the disk, not the page cache): holding it back
+        // for a batch would leave its lane idle that long.
+        performance.now() - started > SLOW_MS ||
         Atomics.load(i32, CLAIMED) === Atomics.load(i32, PUBLISHED))
     ) {
       announce();
