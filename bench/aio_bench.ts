@@ -9,17 +9,22 @@
  *
  * - `deno bench -A bench/aio_bench.ts`: Deno.bench groups (4 KiB random
  *   reads on a cached file at QD16 and QD1, sequential 1 MiB reads), the
- *   baseline being Node's API as Deno provides it (`node:fs/promises`).
+ *   baseline being this module's default backend ("deno"), next to its
+ *   "threads" and "io_uring" backends, Node's API as Deno provides it
+ *   (`node:fs/promises`) and bare `Deno.FsFile` handles.
  * - `deno run -A bench/aio_bench.ts [flags]`: the full comparison, printed
  *   as a table: 4 KiB random reads at queue depths 1, 4, 16, 64, with the
  *   file cached and cold (evicted from the page cache before each
  *   contender), then sequential 1 MiB reads and writes. Contenders: this
- *   facade (backend "deno", and "io_uring" where it runs), one
+ *   facade on each backend ("deno": Deno's async ops; "threads": Web
+ *   Workers doing blocking I/O, glibc's way; "io_uring" where it runs), one
  *   `Deno.FsFile` (seek+read, serialised), a pool of FsFile handles
- *   (seekSync+read, the facade's mechanism without the facade), Node's
- *   `fs.promises` under real Node, Deno's `node:fs/promises`, a glibc-style
- *   pool of Web Workers doing blocking reads, and fio's posixaio, io_uring
- *   and psync engines when fio is installed.
+ *   (seekSync+read, the "deno" backend's mechanism without the facade),
+ *   Node's `fs.promises` under real Node, Deno's `node:fs/promises`, a
+ *   bare pool of Web Workers doing blocking reads, and fio's posixaio,
+ *   io_uring and psync engines when fio is installed. It ends with the
+ *   targets' ratios (same run, medians) and writes an SVG chart of IOPS
+ *   against queue depth, cached and cold side by side.
  *
  * Flags (or environment variables): `--size-mib=256` (`AIO_BENCH_SIZE_MIB`),
  * `--ops=50000` random reads per cached run (`AIO_BENCH_OPS`),
@@ -27,8 +32,11 @@
  * (`AIO_BENCH_QD`), `--seq-mib=256` (`AIO_BENCH_SEQ_MIB`),
  * `--regimes=cached,cold` (`AIO_BENCH_REGIMES`), `--file=PATH` to use an
  * existing file (`AIO_BENCH_FILE`), `--repeat=3` runs per contender, the
- * median reported (`AIO_BENCH_REPEAT`), `--no-fio`, `--no-node`, `--no-seq`,
- * `--quick` (64 MiB, 20000 ops, QD 16 only, one run each).
+ * median reported (`AIO_BENCH_REPEAT`), `--threads=N` workers of the
+ * "threads" backend (default: aioInit's), `--chart=PATH` (default
+ * `bench/results/aio-qd.svg`, `--chart=` for none), `--json=PATH` for the
+ * rows, `--no-fio`, `--no-node`, `--no-seq`, `--quick` (64 MiB, 20000 ops,
+ * QD 16 only, one run each).
  *
  * @module
  */
@@ -824,7 +832,7 @@ function qdChart(rows: Row[], config: Config): string {
     const body = svg.replace(/^<\?xml[^>]*>\s*/, "").replace(
       /^<svg /,
       `<svg x="${x}" y="0" `,
-    );
+    ).replaceAll("chart-title", `chart-title-${i}`);
     x += sizes[i][0];
     return body;
   });
