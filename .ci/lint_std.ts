@@ -22,11 +22,6 @@ function covered(filename: string): boolean {
   return /\/(tests|bench)\//.test(path) && !/\/fixtures\//.test(path);
 }
 
-/** bench/aio_bench.ts moves to parseArgs on branch `threads`. */
-function parseArgsPending(filename: string): boolean {
-  return filename.replaceAll("\\", "/").endsWith("/bench/aio_bench.ts");
-}
-
 const plugin: Deno.lint.Plugin = {
   name: "std",
   rules: {
@@ -87,10 +82,7 @@ const plugin: Deno.lint.Plugin = {
     "prefer-parse-args": {
       create(context) {
         const filename = context.filename.replaceAll("\\", "/");
-        if (
-          !covered(filename) || !filename.includes("/bench/") ||
-          parseArgsPending(filename)
-        ) return {};
+        if (!covered(filename) || !filename.includes("/bench/")) return {};
         let parser = false;
         const reads: Deno.lint.Node[] = [];
         return {

@@ -36,7 +36,7 @@ export interface BackendFile {
 /** A way to open files for asynchronous I/O. */
 export interface Backend {
   /** The name `aioInit` reports. */
-  readonly name: "deno" | "io_uring";
+  readonly name: "deno" | "threads" | "io_uring";
   /**
    * Opens a file; `options` take effect once, however many handles or
    * descriptors the backend opens behind it.

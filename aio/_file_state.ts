@@ -9,7 +9,7 @@ export class FileState {
   /** The backend's file. */
   readonly backend: BackendFile;
   /** The backend's name. */
-  readonly backendName: "deno" | "io_uring";
+  readonly backendName: "deno" | "threads" | "io_uring";
   /** Requests the backend accepts in flight at once on this file. */
   readonly depth: number;
   /** Opened for reading. */
@@ -33,7 +33,7 @@ export class FileState {
 
   constructor(
     backend: BackendFile,
-    backendName: "deno" | "io_uring",
+    backendName: "deno" | "threads" | "io_uring",
     depth: number,
     options: Deno.OpenOptions | undefined,
   ) {

@@ -81,7 +81,11 @@ export const requests = {
   },
   /** Records the aiocb's latest request. */
   set(cb: AioCb, request: AioRequest): void {
-    if (Object.isExtensible(cb)) {
+    if (Object.hasOwn(cb, kRequest) && !Object.isFrozen(cb)) {
+      // A reused aiocb (the common case): a plain store is cheaper than
+      // defineProperty (a frozen one keeps its old, read-only tag).
+      (cb as Tagged)[kRequest] = request;
+    } else if (Object.isExtensible(cb)) {
       Object.defineProperty(cb, kRequest, {
         value: request,
         writable: true,

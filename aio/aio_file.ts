@@ -44,7 +44,7 @@ export class AioFile implements AsyncDisposable {
   /**
    * The backend that moves this file's bytes.
    *
-   * @returns `"deno"` or `"io_uring"`.
+   * @returns `"deno"`, `"threads"` or `"io_uring"`.
    *
    * @example Usage
    * ```ts
@@ -57,7 +57,7 @@ export class AioFile implements AsyncDisposable {
    * await Deno.remove(path);
    * ```
    */
-  get backend(): "deno" | "io_uring" {
+  get backend(): "deno" | "threads" | "io_uring" {
     return this.#state.backendName;
   }
 

@@ -4,11 +4,12 @@ import type { Backend } from "./_backend.ts";
 import { denoBackend } from "./_deno_backend.ts";
 import { dispatch } from "./_queue.ts";
 import { settings } from "./_settings.ts";
+import { threadsBackend } from "./_threads_backend.ts";
 import { uringBackend } from "./_uring_backend.ts";
 import { AioError } from "./aio_error.ts";
 
 /** The backends {@linkcode aioInit} can select. */
-export type AioBackendName = "deno" | "io_uring" | "auto";
+export type AioBackendName = "deno" | "threads" | "io_uring" | "auto";
 
 /** Options for {@linkcode aioInit}; each one given replaces the current one. */
 export interface AioInitOptions {
@@ -21,10 +22,17 @@ export interface AioInitOptions {
   maxRequests?: number;
   /**
    * How files opened from now on are read and written: `"deno"` (the
-   * default), `"io_uring"` (Linux, needs `--allow-ffi`) or `"auto"`
-   * (`"io_uring"` where it can run, else `"deno"`).
+   * default), `"threads"` (a few Web Workers doing blocking I/O, fed
+   * through shared memory), `"io_uring"` (Linux, needs `--allow-ffi`) or
+   * `"auto"` (`"io_uring"` where it can run, else `"threads"`, else
+   * `"deno"`).
    */
   backend?: AioBackendName;
+  /**
+   * I/O workers of the `"threads"` backend (integer >= 1, default 4); it
+   * applies when the workers next start (once no file is open on it).
+   */
+  threads?: number;
 }
 
 /** The settings in force, as {@linkcode aioInit} returns them. */
@@ -34,21 +42,24 @@ export interface AioSettings {
   /** Requests queued or in flight at once. */
   maxRequests: number;
   /** The backend of files opened from now on. */
-  backend: "deno" | "io_uring";
+  backend: "deno" | "threads" | "io_uring";
+  /** I/O workers of the `"threads"` backend. */
+  threads: number;
 }
 
 /** The one place a backend name becomes a backend. */
 function selectBackend(name: AioBackendName): Backend {
   if (name === "deno") return denoBackend;
+  if (name === "threads") return threadsBackend();
   if (name === "io_uring") return uringBackend();
-  try {
-    return uringBackend();
-  } catch (error) {
-    if (error instanceof AioError && error.code === "ENOSYS") {
-      return denoBackend;
+  for (const candidate of [uringBackend, threadsBackend]) {
+    try {
+      return candidate();
+    } catch (error) {
+      if (!(error instanceof AioError && error.code === "ENOSYS")) throw error;
     }
-    throw error;
   }
+  return denoBackend;
 }
 
 function checkInteger(value: unknown, name: string): number | undefined {
@@ -72,7 +83,8 @@ function checkInteger(value: unknown, name: string): number | undefined {
  * @param options The settings to change.
  * @returns The settings in force.
  * @throws {AioError} `EINVAL` for an invalid option; `ENOSYS` when
- * `backend: "io_uring"` cannot run here (the message says why).
+ * `backend: "io_uring"` or `"threads"` cannot run here (the message says
+ * why; `"threads"` needs read access to its worker module).
  *
  * @example Usage
  * ```ts
@@ -93,14 +105,17 @@ export function aioInit(options?: AioInitOptions): AioSettings {
   }
   const queueDepth = checkInteger(options?.queueDepth, "queueDepth");
   const maxRequests = checkInteger(options?.maxRequests, "maxRequests");
+  const threads = checkInteger(options?.threads, "threads");
   const name = options?.backend;
   if (
-    name !== undefined && name !== "deno" && name !== "io_uring" &&
-    name !== "auto"
+    name !== undefined && name !== "deno" && name !== "threads" &&
+    name !== "io_uring" && name !== "auto"
   ) {
     throw new AioError(
       "EINVAL",
-      `'backend' must be "deno", "io_uring" or "auto", got ${String(name)}`,
+      `'backend' must be "deno", "threads", "io_uring" or "auto", got ${
+        String(name)
+      }`,
     );
   }
   // Everything that can fail happens before anything changes.
@@ -108,11 +123,13 @@ export function aioInit(options?: AioInitOptions): AioSettings {
   if (queueDepth !== undefined) settings.queueDepth = queueDepth;
   if (maxRequests !== undefined) settings.maxRequests = maxRequests;
   if (backend !== undefined) settings.backend = backend;
+  if (threads !== undefined) settings.threads = threads;
   // A deeper queue lets waiting requests start now.
   if (queueDepth !== undefined) dispatch();
   return {
     queueDepth: settings.queueDepth,
     maxRequests: settings.maxRequests,
     backend: settings.backend.name,
+    threads: settings.threads,
   };
 }

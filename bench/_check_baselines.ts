@@ -14,9 +14,6 @@
  * @module
  */
 
-/** Converted on branch `threads`; checked once it lands. */
-const SKIP = new Set(["aio_bench.ts"]);
-
 interface Definition {
   name: string;
   group?: string;
@@ -40,7 +37,7 @@ Deno.env.set("SIZING_QUICK", "1");
 const dir = new URL("./", import.meta.url);
 const files = [...Deno.readDirSync(dir)]
   .map((entry) => entry.name)
-  .filter((name) => name.endsWith("_bench.ts") && !SKIP.has(name))
+  .filter((name) => name.endsWith("_bench.ts"))
   .sort();
 const problems: string[] = [];
 for (const file of files) {

@@ -9,17 +9,22 @@
  *
  * - `deno bench -A bench/aio_bench.ts`: Deno.bench groups (4 KiB random
  *   reads on a cached file at QD16 and QD1, sequential 1 MiB reads), the
- *   baseline being Node's API as Deno provides it (`node:fs/promises`).
+ *   baseline being this module's default backend ("deno"), next to its
+ *   "threads" and "io_uring" backends, Node's API as Deno provides it
+ *   (`node:fs/promises`) and bare `Deno.FsFile` handles.
  * - `deno run -A bench/aio_bench.ts [flags]`: the full comparison, printed
  *   as a table: 4 KiB random reads at queue depths 1, 4, 16, 64, with the
  *   file cached and cold (evicted from the page cache before each
  *   contender), then sequential 1 MiB reads and writes. Contenders: this
- *   facade (backend "deno", and "io_uring" where it runs), one
+ *   facade on each backend ("deno": Deno's async ops; "threads": Web
+ *   Workers doing blocking I/O, glibc's way; "io_uring" where it runs), one
  *   `Deno.FsFile` (seek+read, serialised), a pool of FsFile handles
- *   (seekSync+read, the facade's mechanism without the facade), Node's
- *   `fs.promises` under real Node, Deno's `node:fs/promises`, a glibc-style
- *   pool of Web Workers doing blocking reads, and fio's posixaio, io_uring
- *   and psync engines when fio is installed.
+ *   (seekSync+read, the "deno" backend's mechanism without the facade),
+ *   Node's `fs.promises` under real Node, Deno's `node:fs/promises`, a
+ *   bare pool of Web Workers doing blocking reads, and fio's posixaio,
+ *   io_uring and psync engines when fio is installed. It ends with the
+ *   targets' ratios (same run, medians) and writes an SVG chart of IOPS
+ *   against queue depth, cached and cold side by side.
  *
  * Flags (or environment variables): `--size-mib=256` (`AIO_BENCH_SIZE_MIB`),
  * `--ops=50000` random reads per cached run (`AIO_BENCH_OPS`),
@@ -27,15 +32,27 @@
  * (`AIO_BENCH_QD`), `--seq-mib=256` (`AIO_BENCH_SEQ_MIB`),
  * `--regimes=cached,cold` (`AIO_BENCH_REGIMES`), `--file=PATH` to use an
  * existing file (`AIO_BENCH_FILE`), `--repeat=3` runs per contender, the
- * median reported (`AIO_BENCH_REPEAT`), `--no-fio`, `--no-node`, `--no-seq`,
- * `--quick` (64 MiB, 20000 ops, QD 16 only, one run each).
+ * median reported (`AIO_BENCH_REPEAT`), `--threads=N` workers of the
+ * "threads" backend (default: aioInit's), `--chart=PATH` (default
+ * `bench/results/aio-qd.svg`, `--chart=` for none), `--json=PATH` for the
+ * rows, `--no-fio`, `--no-node`, `--no-seq`, `--quick` (64 MiB, 20000 ops,
+ * QD 16 only, one run each).
  *
  * @module
  */
 
-import { type AioCb, aioInit, aioOpen, aioRead, aioWrite } from "../mod.ts";
+import {
+  type AioCb,
+  aioInit,
+  aioOpen,
+  aioRead,
+  aioWrite,
+  lioListio,
+} from "../mod.ts";
 import { aioReturn } from "../mod.ts";
 import { open as nodeOpen } from "node:fs/promises";
+import { parseArgs } from "@std/cli/parse-args";
+import { lineChart, type Series } from "./_svg.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -57,16 +74,35 @@ interface Config {
   node: boolean;
   seq: boolean;
   repeat: number;
+  /** I/O workers of the "threads" backend (default: aioInit's). */
+  threads: number | undefined;
+  /** Where the IOPS-against-queue-depth chart goes ("" for none). */
+  chart: string;
+  /** Where the rows go as JSON, if anywhere. */
+  json: string | undefined;
   seed: number;
 }
 
 function readConfig(args: string[]): Config {
-  const flags = new Map<string, string>();
-  for (const arg of args) {
-    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    if (match) flags.set(match[1], match[2] ?? "true");
-  }
-  const quick = flags.has("quick");
+  const flags = parseArgs(args, {
+    boolean: ["quick", "fio", "node", "seq"],
+    negatable: ["fio", "node", "seq"],
+    string: [
+      "size-mib",
+      "ops",
+      "cold-ops",
+      "qd",
+      "seq-mib",
+      "regimes",
+      "file",
+      "repeat",
+      "threads",
+      "chart",
+      "json",
+    ],
+    default: { fio: true, node: true, seq: true },
+  });
+  const quick = flags.quick;
   const env = (name: string) => {
     try {
       return Deno.env.get(name);
@@ -74,30 +110,56 @@ function readConfig(args: string[]): Config {
       return undefined;
     }
   };
-  const get = (flag: string, name: string, fallback: string) =>
-    flags.get(flag) ?? env(name) ?? fallback;
-  const regimes = get("regimes", "AIO_BENCH_REGIMES", "cached,cold")
+  const get = (
+    flag: string | undefined,
+    name: string,
+    fallback: string,
+  ): string => flag ?? env(name) ?? fallback;
+  const regimes = get(flags.regimes, "AIO_BENCH_REGIMES", "cached,cold")
     .split(",").filter((r) => r === "cached" || r === "cold") as Config[
       "regimes"
     ];
+  const integer = (text: string, name: string): number => {
+    const value = Number(text);
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new Error(`--${name} must be an integer >= 1, got ${text}`);
+    }
+    return value;
+  };
   return {
-    sizeMiB: Number(
-      get("size-mib", "AIO_BENCH_SIZE_MIB", quick ? "64" : "256"),
+    sizeMiB: integer(
+      get(flags["size-mib"], "AIO_BENCH_SIZE_MIB", quick ? "64" : "256"),
+      "size-mib",
     ),
-    ops: Number(get("ops", "AIO_BENCH_OPS", quick ? "20000" : "50000")),
-    coldOps: Number(
-      get("cold-ops", "AIO_BENCH_COLD_OPS", quick ? "4096" : "16384"),
+    ops: integer(
+      get(flags.ops, "AIO_BENCH_OPS", quick ? "20000" : "50000"),
+      "ops",
     ),
-    depths: get("qd", "AIO_BENCH_QD", quick ? "16" : "1,4,16,64").split(",")
-      .map(Number),
-    seqMiB: Number(get("seq-mib", "AIO_BENCH_SEQ_MIB", quick ? "64" : "256")),
+    coldOps: integer(
+      get(flags["cold-ops"], "AIO_BENCH_COLD_OPS", quick ? "4096" : "16384"),
+      "cold-ops",
+    ),
+    depths: get(flags.qd, "AIO_BENCH_QD", quick ? "16" : "1,4,16,64")
+      .split(",").map((qd) => integer(qd, "qd")),
+    seqMiB: integer(
+      get(flags["seq-mib"], "AIO_BENCH_SEQ_MIB", quick ? "64" : "256"),
+      "seq-mib",
+    ),
     seqDepth: 4,
     regimes,
-    file: flags.get("file") ?? env("AIO_BENCH_FILE"),
-    fio: !flags.has("no-fio"),
-    node: !flags.has("no-node"),
-    seq: !flags.has("no-seq"),
-    repeat: Number(get("repeat", "AIO_BENCH_REPEAT", quick ? "1" : "3")),
+    file: flags.file ?? env("AIO_BENCH_FILE"),
+    fio: flags.fio,
+    node: flags.node,
+    seq: flags.seq,
+    repeat: integer(
+      get(flags.repeat, "AIO_BENCH_REPEAT", quick ? "1" : "3"),
+      "repeat",
+    ),
+    threads: flags.threads === undefined
+      ? undefined
+      : integer(flags.threads, "threads"),
+    chart: flags.chart ?? "bench/results/aio-qd.svg",
+    json: flags.json,
     seed: 20260101,
   };
 }
@@ -291,13 +353,18 @@ async function lanes(
 }
 
 /** The facade: each lane resubmits its aiocb from its notify callback. */
-function facade(backend: "deno" | "io_uring"): Contender {
+function facade(
+  backend: "deno" | "threads" | "io_uring",
+  threads?: number,
+  clock?: Deno.BenchContext,
+): Contender {
   return async (path, offsets, qd, bs, write) => {
     const before = aioInit();
     aioInit({
       backend,
       queueDepth: qd,
       maxRequests: Math.max(before.maxRequests, qd),
+      threads: threads ?? before.threads,
     });
     try {
       await using file = await aioOpen(
@@ -305,12 +372,21 @@ function facade(backend: "deno" | "io_uring"): Contender {
         write ? { write: true } : { read: true },
       );
       const submit = write ? aioWrite : aioRead;
+      // One request before the clock starts: the "threads" workers start
+      // with the first file, and a pool's start-up is not its throughput.
+      await lioListio("wait", [{
+        file,
+        offset: 0,
+        buffer: new Uint8Array(write ? 0 : 1),
+        opcode: write ? "write" : "read",
+      }]);
       const n = offsets.length;
       const latencies = new Float64Array(n);
       const started = new Float64Array(n);
       let next = 0;
       let ended = 0;
       const { promise, resolve, reject } = Promise.withResolvers<void>();
+      clock?.start();
       const start = performance.now();
       for (let lane = 0; lane < Math.min(qd, n); lane++) {
         let i = next++;
@@ -335,6 +411,7 @@ function facade(backend: "deno" | "io_uring"): Contender {
         submit(cb);
       }
       await promise;
+      clock?.end();
       return { seconds: (performance.now() - start) / 1000, latencies };
     } finally {
       aioInit(before);
@@ -693,6 +770,8 @@ function ratio(rows: Row[], regime: string, qd: number, a: string, b: string) {
 
 const FACADE = "aio facade (deno)";
 const FACADE_URING = "aio facade (io_uring)";
+const FACADE_THREADS = "aio facade (threads)";
+const FSFILE_POOL = "Deno.FsFile xQD (seekSync+read)";
 const NODE = "Node fs.promises (real node)";
 const FIO_POSIXAIO = "fio posixaio";
 
@@ -706,6 +785,64 @@ function uringAvailable(): string | undefined {
   } finally {
     aioInit({ backend: before.backend });
   }
+}
+
+// The seed's question in one picture: Deno's async ops (a thread pool inside
+// the runtime), a user-space thread pool (glibc's way) and the kernel
+// (io_uring), with Node and fio as references; cached left, cold right.
+const CHART_LINES: [string, string][] = [
+  [FACADE, 'aio "deno" (Deno async ops)'],
+  [FACADE_THREADS, 'aio "threads" (worker pool)'],
+  [FACADE_URING, 'aio "io_uring" (kernel)'],
+  [NODE, "Node fs.promises"],
+  [FIO_POSIXAIO, "fio posixaio (glibc AIO)"],
+  ["fio io_uring", "fio io_uring"],
+  ["fio psync", "fio psync (QD1)"],
+];
+
+function qdChart(rows: Row[], config: Config): string {
+  const charts = config.regimes.map((regime) => {
+    const series: Series[] = [];
+    for (const [contender, name] of CHART_LINES) {
+      const points = rows.filter((row) =>
+        row.regime === regime && row.contender === contender &&
+        row.workload === "randread 4 KiB" && row.run !== undefined
+      ).map((row) => ({ x: row.qd, y: stats(row).iops }));
+      if (points.length > 0) series.push({ name, points });
+    }
+    return lineChart({
+      title: `4 KiB random reads, ${regime}`,
+      subtitle:
+        `IOPS against queue depth; Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs, medians of ${config.repeat}`,
+      xLabel: "queue depth",
+      yLabel: "IOPS",
+      series,
+      emptyText: "not measured",
+    });
+  });
+  // Side by side in one document: each chart is a standalone SVG.
+  const sizes = charts.map((svg) => {
+    const match = /width="(\d+)" height="(\d+)"/.exec(svg);
+    return match === null ? [720, 420] : [Number(match[1]), Number(match[2])];
+  });
+  const width = sizes.reduce((sum, [w]) => sum + w, 0);
+  const height = Math.max(...sizes.map(([, h]) => h));
+  let x = 0;
+  const inner = charts.map((svg, i) => {
+    const body = svg.replace(/^<\?xml[^>]*>\s*/, "").replace(
+      /^<svg /,
+      `<svg x="${x}" y="0" `,
+    ).replaceAll("chart-title", `chart-title-${i}`);
+    x += sizes[i][0];
+    return body;
+  });
+  return [
+    `<?xml version="1.0" encoding="UTF-8"?>`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
+    ...inner,
+    `</svg>`,
+    "",
+  ].join("\n");
 }
 
 async function main(config: Config): Promise<void> {
@@ -729,12 +866,13 @@ async function main(config: Config): Promise<void> {
 
     const contenders: [string, Contender | string][] = [
       [FACADE, facade("deno")],
+      [FACADE_THREADS, facade("threads", config.threads)],
       [
         FACADE_URING,
         uringWhy === undefined ? facade("io_uring") : `io_uring: ${uringWhy}`,
       ],
       ["Deno.FsFile x1 (seekSync+read, serialised)", fsFileOne],
-      ["Deno.FsFile xQD (seekSync+read)", fsFilePool],
+      [FSFILE_POOL, fsFilePool],
       [NODE, nodeVersion !== undefined ? realNode : "no real Node.js found"],
       ["node:fs/promises (Deno)", denoNodeFs],
       ["Workers xmin(QD,16) readSync (glibc-style)", blockingWorkers],
@@ -865,6 +1003,7 @@ async function main(config: Config): Promise<void> {
       const qd = config.seqDepth;
       const seqContenders: [string, Contender | string][] = [
         [FACADE, facade("deno")],
+        [FACADE_THREADS, facade("threads", config.threads)],
         [
           FACADE_URING,
           uringWhy === undefined ? facade("io_uring") : `io_uring: ${uringWhy}`,
@@ -922,21 +1061,42 @@ async function main(config: Config): Promise<void> {
         }\n`,
     );
     console.log(format(rows));
-    console.log("\nTargets (same run):");
+    const fmt = (x: number | undefined) =>
+      x === undefined ? "n/a" : `${x.toFixed(2)}x`;
+    console.log("\nTargets (same run, medians):");
     for (const qd of config.depths) {
-      const cached = ratio(rows, "cached", qd, FACADE, NODE);
-      const cold = ratio(rows, "cold", qd, FACADE, FIO_POSIXAIO);
-      const cachedU = ratio(rows, "cached", qd, FACADE_URING, NODE);
-      const coldU = ratio(rows, "cold", qd, FACADE_URING, FIO_POSIXAIO);
-      const fmt = (x: number | undefined) =>
-        x === undefined ? "n/a" : `${x.toFixed(2)}x`;
+      const want = qd === 16 ? ">= 1.5" : qd < 16 ? ">= 1" : "-";
       console.log(
-        `  QD${qd}: cached facade/Node ${
-          fmt(cached)
-        } (target >= 0.9 at QD16), ` +
-          `cold facade/fio-posixaio ${fmt(cold)} (target >= 3 at QD16); ` +
-          `io_uring facade: ${fmt(cachedU)}, ${fmt(coldU)}`,
+        `  QD${qd}: cached threads/Node ${
+          fmt(ratio(rows, "cached", qd, FACADE_THREADS, NODE))
+        } (target ${want}); cold threads/Node ${
+          fmt(ratio(rows, "cold", qd, FACADE_THREADS, NODE))
+        }, threads/fio-posixaio ${
+          fmt(ratio(rows, "cold", qd, FACADE_THREADS, FIO_POSIXAIO))
+        } (targets at QD16: >= 1, >= 2); deno facade/its bare mechanism ${
+          fmt(ratio(rows, "cached", qd, FACADE, FSFILE_POOL))
+        } (target >= 0.9); deno/Node ${
+          fmt(ratio(rows, "cached", qd, FACADE, NODE))
+        }; io_uring/Node ${fmt(ratio(rows, "cached", qd, FACADE_URING, NODE))}`,
       );
+    }
+    if (config.json !== undefined) {
+      await Deno.writeTextFile(
+        config.json,
+        JSON.stringify(
+          rows.map((row) => ({
+            ...row,
+            run: undefined,
+            iops: row.run === undefined ? undefined : stats(row).iops,
+          })),
+          null,
+          2,
+        ) + "\n",
+      );
+    }
+    if (config.chart !== "" && config.depths.length > 1) {
+      await Deno.writeTextFile(config.chart, qdChart(rows, config));
+      console.log(`\nchart: ${config.chart}`);
     }
   } finally {
     if (temp !== undefined) await Deno.remove(temp, { recursive: true });
@@ -967,7 +1127,6 @@ async function benchSetup(): Promise<void> {
     Deno.bench({
       name: "node:fs/promises FileHandle.read (Node's API)",
       group,
-      baseline: true,
       async fn() {
         const offsets = next();
         await lanes(
@@ -980,16 +1139,24 @@ async function benchSetup(): Promise<void> {
     Deno.bench({
       name: FACADE,
       group,
-      async fn() {
-        await facade("deno")(path, next(), qd, BS, false);
+      baseline: true,
+      async fn(b) {
+        await facade("deno", undefined, b)(path, next(), qd, BS, false);
+      },
+    });
+    Deno.bench({
+      name: FACADE_THREADS,
+      group,
+      async fn(b) {
+        await facade("threads", undefined, b)(path, next(), qd, BS, false);
       },
     });
     Deno.bench({
       name: FACADE_URING,
       group,
       ignore: uringWhy !== undefined,
-      async fn() {
-        await facade("io_uring")(path, next(), qd, BS, false);
+      async fn(b) {
+        await facade("io_uring", undefined, b)(path, next(), qd, BS, false);
       },
     });
     Deno.bench({
@@ -1030,7 +1197,6 @@ async function benchSetup(): Promise<void> {
   Deno.bench({
     name: "Deno.FsFile x1 (seekSync+read)",
     group: seqGroup,
-    baseline: true,
     async fn() {
       await fsFileOne(path, seq, 4, SEQ_BS, false);
     },
@@ -1038,16 +1204,24 @@ async function benchSetup(): Promise<void> {
   Deno.bench({
     name: FACADE,
     group: seqGroup,
-    async fn() {
-      await facade("deno")(path, seq, 4, SEQ_BS, false);
+    baseline: true,
+    async fn(b) {
+      await facade("deno", undefined, b)(path, seq, 4, SEQ_BS, false);
+    },
+  });
+  Deno.bench({
+    name: FACADE_THREADS,
+    group: seqGroup,
+    async fn(b) {
+      await facade("threads", undefined, b)(path, seq, 4, SEQ_BS, false);
     },
   });
   Deno.bench({
     name: FACADE_URING,
     group: seqGroup,
     ignore: uringWhy !== undefined,
-    async fn() {
-      await facade("io_uring")(path, seq, 4, SEQ_BS, false);
+    async fn(b) {
+      await facade("io_uring", undefined, b)(path, seq, 4, SEQ_BS, false);
     },
   });
 }

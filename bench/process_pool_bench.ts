@@ -5,8 +5,8 @@
  *
  * - "trivial": 20 000 trivial module tasks (`n => n + 1`) submitted at once,
  *   then all awaited, with 2 workers each: this pool with child processes
- *   (`submit`, and `map` with chunks of 256), npm:poolifier-web-worker on
- *   threads (the baseline), and Python's own
+ *   (`submit`, the baseline, and `map` with chunks of 256),
+ *   npm:poolifier-web-worker on threads, and Python's own
  *   `concurrent.futures.ProcessPoolExecutor` (run by `python3`, which times
  *   its own rounds: the same 20 000 `submit`s, and `map` with chunks of 256).
  * - "cpu": a batch of CPU-bound tasks (naive fib) on 1 child (the baseline)
@@ -143,6 +143,7 @@ async function setup(): Promise<{ cases: Case[]; close: () => Promise<void> }> {
     {
       name: "ProcessPoolExecutor.submit",
       group: "trivial",
+      baseline: true,
       async run() {
         const futures = new Array(TRIVIAL);
         for (let i = 0; i < TRIVIAL; i++) futures[i] = ours.submit(T.inc, i);
@@ -162,7 +163,6 @@ async function setup(): Promise<{ cases: Case[]; close: () => Promise<void> }> {
     {
       name: "poolifier-web-worker (threads)",
       group: "trivial",
-      baseline: true,
       async run() {
         const promises = new Array(TRIVIAL);
         for (let i = 0; i < TRIVIAL; i++) promises[i] = poolifier.execute(i);

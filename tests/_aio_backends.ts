@@ -13,10 +13,10 @@ import {
 } from "../mod.ts";
 
 /** A backend the aio tests run against. */
-export type BackendName = "deno" | "io_uring";
+export type BackendName = "deno" | "threads" | "io_uring";
 
 function available(): BackendName[] {
-  const found: BackendName[] = ["deno"];
+  const found: BackendName[] = ["deno", "threads"];
   const before = aioInit();
   try {
     aioInit({ backend: "io_uring" });
@@ -31,7 +31,7 @@ function available(): BackendName[] {
   return found;
 }
 
-/** The backends to test: "deno", plus "io_uring" where it can run. */
+/** The backends to test: "deno", "threads", plus "io_uring" where it can run. */
 export const backends: readonly BackendName[] = available();
 
 /** What an aio test receives. */

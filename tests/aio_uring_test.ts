@@ -731,7 +731,7 @@ Deno.test({
   },
 });
 
-Deno.test("io_uring: without --allow-ffi, ENOSYS says why and auto picks deno", async () => {
+Deno.test("io_uring: without --allow-ffi, ENOSYS says why and auto picks threads", async () => {
   const { code, stdout, stderr } = await runScript(
     `
     import { AioError, aioInit } from "MOD";
@@ -758,7 +758,7 @@ Deno.test("io_uring: without --allow-ffi, ENOSYS says why and auto picks deno", 
   assertEquals(result.code, "ENOSYS");
   assertStringIncludes(result.message, "--allow-ffi");
   assertEquals(result.after, "deno", "a refused aioInit changes nothing");
-  assertEquals(result.auto, "deno");
+  assertEquals(result.auto, "threads");
 });
 
 Deno.test({

@@ -62,8 +62,10 @@ Deno.test("aioInit() reads the defaults: depth 16, >= 512 requests, deno", () =>
     "backend",
     "maxRequests",
     "queueDepth",
+    "threads",
   ]);
   assertEquals(settings.queueDepth, 16);
+  assert(Number.isSafeInteger(settings.threads) && settings.threads >= 1);
   assert(settings.maxRequests >= 512, `maxRequests ${settings.maxRequests}`);
   assertEquals(settings.backend, "deno");
 });
@@ -823,7 +825,8 @@ Deno.test("the contract's type names are exported with its shapes", async () => 
   const settings: {
     queueDepth: number;
     maxRequests: number;
-    backend: "deno" | "io_uring";
+    backend: "deno" | "threads" | "io_uring";
+    threads: number;
   } = aioInit();
   const status: (cb: AioCb) => 0 | string = aioError;
   const cancel: (
