@@ -9,6 +9,7 @@
 // ring is empty. It sleeps in Atomics.wait; no message after the first.
 
 import { errorCode } from "./_deno_backend.ts";
+import { seekFor } from "./_positional.ts";
 import {
   CHUNK,
   CLAIMED,
@@ -138,27 +139,16 @@ function run({ memory, workers, index }: WorkerStart): void {
     const offset = f64[layout.offsets + slot];
     switch (op) {
       case OP_READ:
-        if ((flags & F_SEEKABLE) !== 0) {
-          try {
-            handle.seekSync(offset, Deno.SeekMode.Start);
-          } catch (error) {
-            // Past the largest offset the file system allows: nothing to
-            // read there, as a pread there returns 0.
-            if (errorCode(error) === "EINVAL") return 0;
-            throw error;
-          }
-        }
+        if (
+          (flags & F_SEEKABLE) !== 0 &&
+          seekFor(handle, offset, "read") === 0
+        ) return 0;
         return handle.readSync(bytes) ?? 0;
       case OP_WRITE:
-        if ((flags & (F_SEEKABLE | F_APPEND)) === F_SEEKABLE) {
-          try {
-            handle.seekSync(offset, Deno.SeekMode.Start);
-          } catch (error) {
-            // As pwrite there: the file cannot grow that far.
-            if (errorCode(error) === "EINVAL") throw new FileError("EFBIG");
-            throw error;
-          }
-        }
+        if (
+          (flags & (F_SEEKABLE | F_APPEND)) === F_SEEKABLE &&
+          seekFor(handle, offset, "write") !== undefined
+        ) throw new FileError("EFBIG");
         return handle.writeSync(bytes);
       case OP_FSYNC:
         handle.syncSync();
