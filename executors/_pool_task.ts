@@ -7,7 +7,7 @@ import { kForceCancel } from "./_internal.ts";
 import { validateOptions } from "./_validate.ts";
 import type { PoolWorker } from "./_pool_worker.ts";
 
-/** Where a PoolFuture keeps its task. */
+/** Where a PoolFuture keeps its task. @ignore */
 export const kTask: unique symbol = Symbol("task");
 
 /** In the pool's queue, not sent. */
@@ -58,6 +58,8 @@ export class PoolTask {
   readonly weight: number;
   /** Whether objects were transferred with it (it cannot be sent again). */
   moved = false;
+  /** When it was submitted (the pool's performance.now(), per turn). */
+  submitted = 0;
 
   /**
    * @param seq The order of submission.
@@ -68,6 +70,7 @@ export class PoolTask {
    * @param args The arguments (or items); kept until it settles, so that a
    * task a dying worker never started can be sent to another.
    * @param transfer Objects to transfer with the arguments.
+   * @param priority Its place in the queue (lower first).
    */
   constructor(
     readonly seq: number,
@@ -77,6 +80,7 @@ export class PoolTask {
     readonly chunk: boolean,
     public args: unknown[] | undefined,
     public transfer: Transferable[] | undefined,
+    readonly priority: number,
   ) {
     future[kTask] = this;
     this.weight = chunk ? Math.max(1, args?.length ?? 1) : 1;
@@ -90,7 +94,11 @@ export class PoolTask {
  * `cancel({ force: true })` on a running task asks the pool to stop it.
  */
 export class PoolFuture<T> extends Future<T> {
-  /** Set by the task's constructor. */
+  /**
+   * Set by the task's constructor.
+   *
+   * @ignore
+   */
   [kTask]!: PoolTask;
 
   override cancel(options?: CancelOptions): boolean {

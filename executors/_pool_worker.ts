@@ -45,6 +45,8 @@ export class PoolWorker implements WorkerLoad {
   readonly name: string;
   /** Set once the runtime has started and the initializer succeeded. */
   ready = false;
+  /** Its clock's zero minus the pool's (ms), known once ready. */
+  clockOffset = 0;
   /** Set once terminated or crashed; its messages are ignored from then on. */
   dead = false;
   /** Tasks ever sent (for `maxTasksPerWorker`). */

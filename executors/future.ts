@@ -291,6 +291,54 @@ export class Future<T> implements PromiseLike<T> {
   }
 
   /**
+   * Attaches a rejection handler, as `Promise.prototype.catch` does on the
+   * future's outcome.
+   *
+   * @typeParam R The type the handler returns.
+   * @param onrejected Called with the error (`CancelledError` if cancelled).
+   * @returns A promise of the value, or of what the handler returns.
+   *
+   * @example Usage
+   * ```ts
+   * import { Future } from "@concurrent/futures";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const future = new Future<number>();
+   * future.setException(new Error("boom"));
+   * assertEquals(await future.catch((error) => (error as Error).message), "boom");
+   * ```
+   */
+  catch<R = never>(
+    onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null,
+  ): Promise<T | R> {
+    return this.#asPromise().catch(onrejected);
+  }
+
+  /**
+   * Attaches a handler called once the future is done, however it ended, as
+   * `Promise.prototype.finally` does.
+   *
+   * @param onfinally Called with no argument once the future is done.
+   * @returns A promise that settles as the future did (or rejects with what
+   * the handler throws).
+   *
+   * @example Usage
+   * ```ts
+   * import { Future } from "@concurrent/futures";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const future = new Future<number>();
+   * future.setResult(1);
+   * let cleaned = false;
+   * assertEquals(await future.finally(() => cleaned = true), 1);
+   * assertEquals(cleaned, true);
+   * ```
+   */
+  finally(onfinally?: (() => void) | null): Promise<T> {
+    return this.#asPromise().finally(onfinally);
+  }
+
+  /**
    * Marks the future as running, as an executor does just before it starts
    * the work; or, when the future was cancelled meanwhile, says so.
    *
@@ -367,17 +415,29 @@ export class Future<T> implements PromiseLike<T> {
     this.#complete();
   }
 
-  /** Installs the executor's way to stop this future's running task. */
+  /**
+   * Installs the executor's way to stop this future's running task.
+   *
+   * @ignore
+   */
   [kForceCancel](stop: (() => boolean) | undefined): void {
     this.#forceCancel = stop;
   }
 
-  /** Whether the future finished with an error. */
+  /**
+   * Whether the future finished with an error.
+   *
+   * @ignore
+   */
   [kFailed](): boolean {
     return this.#failed;
   }
 
-  /** The outcome, read synchronously; `undefined` while not done. */
+  /**
+   * The outcome, read synchronously; `undefined` while not done.
+   *
+   * @ignore
+   */
   [kOutcome]():
     | { ok: true; value: T }
     | { ok: false; error: unknown }
@@ -391,14 +451,22 @@ export class Future<T> implements PromiseLike<T> {
       : { ok: true, value: this.#value as T };
   }
 
-  /** Adds a removable completion listener; returns false if already done. */
+  /**
+   * Adds a removable completion listener; returns false if already done.
+   *
+   * @ignore
+   */
   [kAddWaiter](fn: (f: Future<T>) => void): boolean {
     if (this.done()) return false;
     (this.#waiters ??= new Set()).add(fn as Callback);
     return true;
   }
 
-  /** Removes a listener added with `kAddWaiter`. */
+  /**
+   * Removes a listener added with `kAddWaiter`.
+   *
+   * @ignore
+   */
   [kRemoveWaiter](fn: (f: Future<T>) => void): void {
     this.#waiters?.delete(fn as Callback);
   }

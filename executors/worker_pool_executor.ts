@@ -9,15 +9,20 @@ import {
 import type {
   Executor,
   MapOptions,
+  ReadyOptions,
   RunOptions,
   ShutdownOptions,
+  TimeStats,
+  WorkerEventDetail,
 } from "./executor.ts";
 import type { Future } from "./future.ts";
 import { type Callable, Task } from "./task.ts";
 import { type MapHost, mapImpl, type Settled } from "./_map.ts";
 import {
   validateInteger,
+  validateMaxQueue,
   validateOptions,
+  validatePriority,
   validateSignal,
   validateTimeout,
 } from "./_validate.ts";
@@ -53,6 +58,9 @@ import {
 } from "./_pool_task.ts";
 import { PoolWorker, type WorkerListener } from "./_pool_worker.ts";
 import { canUnref, unrefTimer } from "./_pool_unref.ts";
+import { PoolQueue } from "./_pool_queue.ts";
+import { TimeHistogram, Utilization } from "./_stats.ts";
+import { Backpressure } from "./_backpressure.ts";
 
 /** Options for the {@linkcode WorkerPoolExecutor} constructor. */
 export interface WorkerPoolExecutorOptions {
@@ -100,6 +108,13 @@ export interface WorkerPoolExecutorOptions {
    * offers no way to check beforehand. Default: inherit the caller's.
    */
   permissions?: Deno.PermissionOptions;
+  /**
+   * The most tasks that may wait for a worker at once (an integer >= 0, or
+   * `Infinity`, the default). A `submit`/`run` beyond it throws
+   * `QueueFullError` and queues nothing; `map` waits for room instead.
+   * Tasks that start at once (a worker has room) do not count.
+   */
+  maxQueue?: number;
 }
 
 /** A snapshot of a {@linkcode WorkerPoolExecutor}'s state. */
@@ -118,6 +133,15 @@ export interface WorkerPoolStats {
   failed: number;
   /** Tasks cancelled. */
   cancelled: number;
+  /** From submit to start, over every task that ran. */
+  waitTime: TimeStats;
+  /** From start to end, over every task that ran. */
+  runTime: TimeStats;
+  /**
+   * The share (0 to 1) of the capacity (`maxWorkers *
+   * concurrentTasksPerWorker`) that was busy since the pool was created.
+   */
+  utilization: number;
 }
 
 const WORKER_URL = new URL("./_worker.ts", import.meta.url);
@@ -198,7 +222,7 @@ let pools = 0;
  * assertEquals(await future, 6765);
  * ```
  */
-export class WorkerPoolExecutor implements Executor {
+export class WorkerPoolExecutor extends EventTarget implements Executor {
   readonly #maxWorkers: number;
   readonly #minWorkers: number;
   readonly #idleTimeout: number | undefined;
@@ -210,8 +234,7 @@ export class WorkerPoolExecutor implements Executor {
   readonly #initargs: unknown[] | undefined;
   #workers: PoolWorker[] = [];
   #spawned = 0;
-  #queue: (PoolTask | undefined)[] = [];
-  #queueHead = 0;
+  #queue = new PoolQueue<PoolTask>();
   #seq = 0;
   // Tasks by state, and settled tasks by outcome.
   #queued = 0;
@@ -233,6 +256,15 @@ export class WorkerPoolExecutor implements Executor {
   #broken: BrokenExecutorError | undefined;
   #drained: PromiseWithResolvers<void> | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Whether work came since the pool was last idle ("idle" event). */
+  #active = false;
+  /** performance.now() for this turn's submits (see #enqueue). */
+  #now = 0;
+  #nowFresh = false;
+  readonly #waitTime = new TimeHistogram();
+  readonly #runTime = new TimeHistogram();
+  readonly #utilization: Utilization;
+  readonly #backpressure: Backpressure;
   readonly #context: DispatchContext & { canSpawn: boolean; cost: number };
   readonly #owner: TaskOwner;
   readonly #listener: WorkerListener;
@@ -261,6 +293,7 @@ export class WorkerPoolExecutor implements Executor {
    * ```
    */
   constructor(options?: WorkerPoolExecutorOptions) {
+    super();
     const opts = validateOptions(options);
     this.#maxWorkers = validateInteger(opts.maxWorkers, "maxWorkers", 1) ??
       Math.max(1, globalThis.navigator?.hardwareConcurrency ?? 1);
@@ -309,6 +342,11 @@ export class WorkerPoolExecutor implements Executor {
       structuredClone(opts.initargs);
       this.#initargs = opts.initargs;
     }
+    this.#backpressure = new Backpressure(
+      validateMaxQueue(opts.maxQueue),
+      this,
+    );
+    this.#utilization = new Utilization(this.#maxWorkers * this.#concurrency);
     this.#context = {
       canSpawn: false,
       concurrency: this.#concurrency,
@@ -327,9 +365,11 @@ export class WorkerPoolExecutor implements Executor {
       parallelism: this.#maxWorkers * this.#concurrency,
       checkOpen: () => this.#checkOpen(),
       submitChunk: <T, R>(fn: Callable<[T], R>, items: T[]) =>
-        this.#enqueue(fn, items, true, undefined).future as Future<
+        this.#enqueue(fn, items, true, undefined, 0).future as Future<
           Settled<Awaited<R>>[]
         >,
+      ready: () => this.ready(),
+      hasRoom: () => this.#waiting() < this.#backpressure.limit,
     };
   }
 
@@ -360,7 +400,7 @@ export class WorkerPoolExecutor implements Executor {
     fn: Callable<A, R>,
     ...args: A
   ): Future<Awaited<R>> {
-    return this.#enqueue(fn, args, false, undefined).future as Future<
+    return this.#enqueue(fn, args, false, undefined, 0).future as Future<
       Awaited<R>
     >;
   }
@@ -417,6 +457,7 @@ export class WorkerPoolExecutor implements Executor {
     const opts = validateOptions(options);
     const signal = validateSignal(opts.signal);
     const timeout = validateTimeout(opts.timeout);
+    const priority = validatePriority(opts.priority);
     let transfer = opts.transfer;
     if (transfer !== undefined && !Array.isArray(transfer)) {
       throw new TypeError("'transfer' must be an array");
@@ -428,6 +469,7 @@ export class WorkerPoolExecutor implements Executor {
       // Checked first: nothing is moved for a call that throws.
       this.#checkOpen();
       this.#fnId(fn as Callable<unknown[], unknown>);
+      this.#admit();
       try {
         ({ args: callArgs, transfer } = structuredClone(
           { args, transfer },
@@ -442,7 +484,7 @@ export class WorkerPoolExecutor implements Executor {
     } else {
       transfer = undefined;
     }
-    const task = this.#enqueue(fn, callArgs, false, transfer);
+    const task = this.#enqueue(fn, callArgs, false, transfer, priority);
     const future = task.future;
     if (signal !== undefined) {
       if (signal.aborted) {
@@ -541,6 +583,7 @@ export class WorkerPoolExecutor implements Executor {
         );
       }
       this.#shutdown = true;
+      this.#backpressure.close(new ExecutorShutdownError());
       this.#drained ??= Promise.withResolvers<void>();
       if (cancelFutures) this.#cancelPending();
       this.#checkDrained();
@@ -605,7 +648,43 @@ export class WorkerPoolExecutor implements Executor {
       completed: this.#completed,
       failed: this.#failed,
       cancelled: this.#cancelled,
+      waitTime: this.#waitTime.snapshot(),
+      runTime: this.#runTime.snapshot(),
+      utilization: this.#utilization.value(),
     };
+  }
+
+  /**
+   * Waits until a `submit` would not throw `QueueFullError`: fewer than
+   * `maxQueue` tasks wait for a worker (at once when that already holds).
+   *
+   * @param options `signal`: stop waiting when aborted.
+   * @returns A promise that resolves when there is room; it rejects with
+   * `ExecutorShutdownError` when `shutdown()` begins first (or has begun),
+   * `BrokenExecutorError` when the pool is broken, or the signal's reason.
+   *
+   * @example Usage
+   * ```ts
+   * import { WorkerPoolExecutor } from "@concurrent/futures";
+   * import { assertEquals } from "@std/assert";
+   *
+   * await using pool = new WorkerPoolExecutor({ maxWorkers: 1, maxQueue: 4 });
+   * const results = [];
+   * for (let i = 0; i < 20; i++) {
+   *   await pool.ready(); // never more than 4 waiting
+   *   results.push(pool.submit((n: number) => n * 2, i));
+   * }
+   * assertEquals((await Promise.all(results))[19], 38);
+   * ```
+   */
+  ready(options?: ReadyOptions): Promise<void> {
+    try {
+      const signal = validateSignal(validateOptions(options).signal);
+      this.#checkOpen();
+      return this.#backpressure.wait(this.#waiting(), signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   // ---------------------------------------------------------------- submit
@@ -615,14 +694,34 @@ export class WorkerPoolExecutor implements Executor {
     if (this.#shutdown) throw new ExecutorShutdownError();
   }
 
+  /**
+   * Tasks that would wait for a worker: those pending beyond the capacity
+   * still free (see _backpressure.ts).
+   */
+  #waiting(): number {
+    const free = this.#maxWorkers * this.#concurrency - this.#running;
+    const pending = this.#queued + this.#pending;
+    return free > 0 ? pending - free : pending;
+  }
+
+  /** Throws QueueFullError when a submit would exceed `maxQueue`. */
+  #admit(): void {
+    if (this.#backpressure.limit !== Infinity) {
+      this.#backpressure.admit(this.#waiting());
+    }
+  }
+
   #enqueue(
     fn: unknown,
     args: unknown[],
     chunk: boolean,
     transfer: Transferable[] | undefined,
+    priority: number,
   ): PoolTask {
     this.#checkOpen();
     const fnId = this.#fnId(fn);
+    // map() waits for room itself (it never throws QueueFullError).
+    if (!chunk) this.#admit();
     const future = new PoolFuture<unknown>();
     const task = new PoolTask(
       this.#seq++,
@@ -632,9 +731,20 @@ export class WorkerPoolExecutor implements Executor {
       chunk,
       args,
       transfer,
+      priority,
     );
+    // One clock read per turn of submits: the wait time counts from then.
+    if (!this.#nowFresh) {
+      this.#now = performance.now();
+      this.#nowFresh = true;
+    }
+    task.submitted = this.#now;
     this.#queue.push(task);
     this.#queued++;
+    this.#active = true;
+    if (this.#backpressure.limit !== Infinity) {
+      this.#backpressure.grew(this.#waiting());
+    }
     this.#scheduleDispatch();
     return task;
   }
@@ -686,15 +796,15 @@ export class WorkerPoolExecutor implements Executor {
   /** Hands queued tasks to workers, then sends each worker one message. */
   #dispatchNow(): void {
     this.#dispatchScheduled = false;
+    this.#nowFresh = false;
     if (this.#broken !== undefined) return;
     const queue = this.#queue;
     const context = this.#context;
     const runningLimit = this.#concurrency + 1;
-    let head = this.#queueHead;
-    while (head < queue.length) {
-      const task = queue[head]!;
+    let task: PoolTask | undefined;
+    while ((task = queue.peek()) !== undefined) {
       if (task.state !== QUEUED) {
-        queue[head++] = undefined;
+        queue.shift();
         continue;
       }
       context.canSpawn = this.#workers.length < this.#maxWorkers;
@@ -703,7 +813,7 @@ export class WorkerPoolExecutor implements Executor {
       if (choice === WAIT) break;
       const worker = choice === SPAWN ? this.#spawn() : this.#workers[choice];
       if (worker === undefined) return; // spawning failed: broken
-      queue[head++] = undefined;
+      queue.shift();
       this.#queued--;
       task.cost = context.cost;
       // A task put back after a crash may be marked running already.
@@ -717,15 +827,6 @@ export class WorkerPoolExecutor implements Executor {
       } else {
         this.#pending++;
       }
-    }
-    if (head === queue.length) {
-      this.#queue = [];
-      this.#queueHead = 0;
-    } else if (head > 1024 && head * 2 > queue.length) {
-      this.#queue = queue.slice(head);
-      this.#queueHead = 0;
-    } else {
-      this.#queueHead = head;
     }
     const failures: [PoolTask, unknown][] = [];
     for (const worker of this.#workers) {
@@ -743,7 +844,7 @@ export class WorkerPoolExecutor implements Executor {
     for (const [task, error] of failures) {
       settle(task, () => task.future.setException(error));
     }
-    if (failures.length > 0) this.#checkDrained();
+    if (failures.length > 0) this.#changed();
   }
 
   #costOf(task: PoolTask): number {
@@ -780,6 +881,11 @@ export class WorkerPoolExecutor implements Executor {
       return undefined;
     }
     this.#workers.push(worker);
+    this.dispatchEvent(
+      new CustomEvent<WorkerEventDetail>("workerstart", {
+        detail: { name: worker.name },
+      }),
+    );
     return worker;
   }
 
@@ -792,6 +898,8 @@ export class WorkerPoolExecutor implements Executor {
         break;
       case MSG_READY:
         worker.ready = true;
+        // Its clock's zero against ours, for the wait times it reports.
+        worker.clockOffset = message.origin - performance.timeOrigin;
         break;
       case MSG_INIT_FAILED:
         this.#break(
@@ -802,21 +910,35 @@ export class WorkerPoolExecutor implements Executor {
       case MSG_FATAL:
         this.#onWorkerDied(worker, fromWire(message.error as WireError));
         break;
-      case MSG_CLOSING:
-        this.#crash(
-          worker,
-          undefined,
-          `The worker running this task closed itself (${
-            message.how === "close" ? "self.close()" : "Deno.exit()"
-          })`,
-        );
+      case MSG_CLOSING: {
+        const how = message.how === "close" ? "self.close()" : "Deno.exit()";
+        if (!worker.ready) {
+          // Closed by the initializer: every worker would do the same.
+          this.#break(
+            new Error(`The initializer closed the worker (${how})`),
+            "A worker failed to start",
+          );
+        } else {
+          this.#crash(
+            worker,
+            undefined,
+            `The worker running this task closed itself (${how})`,
+            undefined,
+            new Error(`The worker closed itself (${how})`),
+          );
+        }
         break;
+      }
     }
   }
 
   #onDone(worker: PoolWorker, results: unknown[]): void {
     this.#fruitless = 0;
     const settled: unknown[] = [];
+    const offset = worker.clockOffset;
+    const waitTime = this.#waitTime;
+    const runTime = this.#runTime;
+    let busy = 0;
     for (let i = 0; i < results.length; i += RESULT_STRIDE) {
       const task = worker.answer(results[i] as number);
       if (task === undefined) continue; // revoked: nothing to settle
@@ -826,12 +948,17 @@ export class WorkerPoolExecutor implements Executor {
         this.#requeue([task]);
         continue;
       }
-      this.#learn(task.fnId, (results[i + 3] as number) / task.weight);
+      const ms = results[i + 3] as number;
+      this.#learn(task.fnId, ms / task.weight);
+      runTime.record(ms);
+      waitTime.record((results[i + 4] as number) + offset - task.submitted);
+      busy += ms;
       this.#leave(task);
       if (status === STATUS_OK) this.#completed++;
       else this.#failed++;
       settled.push(task, status, results[i + 2]);
     }
+    this.#utilization.busy += busy;
     this.#promote(worker);
     if (worker.inFlight === 0) this.#becameIdle(worker);
     for (let i = 0; i < settled.length; i += 3) {
@@ -846,7 +973,7 @@ export class WorkerPoolExecutor implements Executor {
       }
     }
     if (this.#queued > 0) this.#scheduleDispatch();
-    this.#checkDrained();
+    this.#changed();
   }
 
   /** Counts tasks sent ahead as running, up to one beyond the concurrency. */
@@ -891,20 +1018,21 @@ export class WorkerPoolExecutor implements Executor {
     if (task.state === QUEUED) {
       this.#leave(task);
       this.#cancelled++;
-      this.#checkDrained();
+      this.#changed();
     } else if (task.state === SENT) {
       const worker = task.worker!;
       if (worker.revoke(task)) {
         this.#leave(task);
         this.#cancelled++;
         this.#lightened(worker);
-        this.#checkDrained();
+        this.#changed();
       } else {
         // The worker has just started it: it is running, not cancellable.
         worker.promote(task);
         this.#pending--;
         this.#running++;
         this.#markRunning(task);
+        this.#changed();
       }
     }
   }
@@ -927,7 +1055,7 @@ export class WorkerPoolExecutor implements Executor {
     } else if (worker !== undefined) {
       this.#lightened(worker);
     }
-    this.#checkDrained();
+    this.#changed();
     return true;
   }
 
@@ -951,14 +1079,13 @@ export class WorkerPoolExecutor implements Executor {
       this.#lightened(worker);
     }
     settle(task, () => task.future.setException(error));
-    this.#checkDrained();
+    this.#changed();
   }
 
   /** Cancels every task not running: queued, and sent ahead. */
   #cancelPending(): void {
     const tasks: PoolTask[] = [];
-    for (let i = this.#queueHead; i < this.#queue.length; i++) {
-      const task = this.#queue[i]!;
+    for (const task of this.#queue) {
       if (task.state === QUEUED) tasks.push(task);
     }
     for (const worker of this.#workers) {
@@ -993,9 +1120,12 @@ export class WorkerPoolExecutor implements Executor {
     cause: unknown,
     message: string,
     except?: PoolTask,
+    exitError: unknown = cause,
   ): void {
     if (worker.dead) return;
-    this.#retire(worker);
+    // Stopped to end one of its tasks (`except`), or died.
+    if (except !== undefined) this.#retire(worker, "stopped");
+    else this.#retire(worker, "crashed", exitError);
     const requeue: PoolTask[] = [];
     const failed: PoolTask[] = [];
     for (const task of worker.live()) {
@@ -1015,7 +1145,10 @@ export class WorkerPoolExecutor implements Executor {
     ) {
       // Workers die before they start any task: respawning cannot help.
       this.#requeue(requeue);
-      this.#break(cause, `${MAX_FRUITLESS_CRASHES} workers died in a row`);
+      this.#break(
+        exitError ?? new Error(message),
+        `${MAX_FRUITLESS_CRASHES} workers died in a row`,
+      );
       return;
     }
     this.#requeue(requeue);
@@ -1028,7 +1161,7 @@ export class WorkerPoolExecutor implements Executor {
           ),
         ));
     }
-    this.#checkDrained();
+    this.#changed();
   }
 
   /** Puts tasks that no worker started back at the front of the queue. */
@@ -1041,7 +1174,7 @@ export class WorkerPoolExecutor implements Executor {
       task.worker = undefined;
       this.#queued++;
     }
-    this.#queue.splice(this.#queueHead, 0, ...tasks);
+    this.#queue.unshift(tasks);
     this.#scheduleDispatch();
   }
 
@@ -1055,17 +1188,18 @@ export class WorkerPoolExecutor implements Executor {
       cause,
     });
     this.#broken = broken;
+    this.#backpressure.close(broken);
     const tasks: PoolTask[] = [];
-    for (let i = this.#queueHead; i < this.#queue.length; i++) {
-      const task = this.#queue[i]!;
+    for (const task of this.#queue) {
       if (task.state === QUEUED) tasks.push(task);
     }
-    this.#queue = [];
-    this.#queueHead = 0;
+    this.#queue.clear();
     for (const worker of this.#workers) {
       for (const task of worker.live()) tasks.push(task);
     }
-    for (const worker of [...this.#workers]) this.#retire(worker);
+    for (const worker of [...this.#workers]) {
+      this.#retire(worker, "crashed", broken);
+    }
     for (const task of tasks) {
       this.#leave(task);
       this.#failed++;
@@ -1073,7 +1207,7 @@ export class WorkerPoolExecutor implements Executor {
     for (const task of tasks) {
       settle(task, () => task.future.setException(broken));
     }
-    this.#checkDrained();
+    this.#changed();
   }
 
   // ------------------------------------------------------------ lifecycle
@@ -1088,17 +1222,25 @@ export class WorkerPoolExecutor implements Executor {
     if (worker.dead) return;
     if (worker.sent >= worker.quota) {
       // Recycled after maxTasksPerWorker tasks; a fresh one comes on demand.
-      this.#retire(worker);
+      this.#retire(worker, "recycled");
       if (this.#queued > 0) this.#scheduleDispatch();
       return;
     }
     this.#scheduleIdleCheck();
   }
 
-  #retire(worker: PoolWorker): void {
+  #retire(
+    worker: PoolWorker,
+    reason: NonNullable<WorkerEventDetail["reason"]>,
+    error?: unknown,
+  ): void {
+    if (worker.dead && !this.#workers.includes(worker)) return;
     worker.terminate();
     const index = this.#workers.indexOf(worker);
     if (index !== -1) this.#workers.splice(index, 1);
+    const detail: WorkerEventDetail = { name: worker.name, reason };
+    if (reason === "crashed") detail.error = error;
+    this.dispatchEvent(new CustomEvent("workerexit", { detail }));
   }
 
   /** Fewer workers may stay idle than this (see _pool_unref.ts). */
@@ -1140,16 +1282,33 @@ export class WorkerPoolExecutor implements Executor {
       .sort((a, b) => a.idleSince - b.idleSince);
     for (const worker of idle) {
       if (this.#workers.length <= this.#floor()) break;
-      this.#retire(worker);
+      this.#retire(worker, "idle");
     }
     this.#scheduleIdleCheck();
+  }
+
+  /**
+   * After tasks left the queue or settled: room for waiting submits
+   * ("drain"), "idle" once nothing is left, and after shutdown, the end.
+   */
+  #changed(): void {
+    const backpressure = this.#backpressure;
+    if (backpressure.full) backpressure.fell(this.#waiting());
+    if (this.#queued > 0 || this.#pending > 0 || this.#running > 0) return;
+    if (this.#active) {
+      this.#active = false;
+      this.dispatchEvent(new Event("idle"));
+    }
+    this.#checkDrained();
   }
 
   /** After shutdown: once no task is left, stop every worker. */
   #checkDrained(): void {
     if (!this.#shutdown && this.#broken === undefined) return;
     if (this.#queued > 0 || this.#pending > 0 || this.#running > 0) return;
-    for (const worker of [...this.#workers]) this.#retire(worker);
+    for (const worker of [...this.#workers]) {
+      this.#retire(worker, "shutdown");
+    }
     if (this.#idleTimer !== undefined) {
       clearTimeout(this.#idleTimer);
       this.#idleTimer = undefined;
