@@ -3,19 +3,42 @@
 // An executor's statistics: task timings in constant memory, and how busy
 // its capacity was.
 //
-// Timings go into a histogram with logarithmic buckets (each 4% wider than
-// the one below, from 1 µs to about 10 days): ~700 counters however many
-// tasks run, and a percentile read from it is the geometric middle of its
-// bucket, within 2% of the true value. Count, mean and max are exact.
+// Timings go into a log-linear histogram (as HdrHistogram's): each power of
+// two split into 32 equal buckets, read straight from the bits of the
+// float64 (no Math.log on the hot path), from 2^-20 ms (1 ns) to 2^43 ms:
+// ~2,000 counters however many tasks run. A percentile read from it is the
+// middle of its bucket, within 1.6% of the true value. Count, mean and max
+// are exact.
 
 import type { TimeStats } from "./executor.ts";
 
-/** Each bucket's upper bound is this times its lower bound. */
-const RATIO = 1.04;
-const LOG_RATIO = Math.log(RATIO);
-/** The lower bound of bucket 1 (ms); bucket 0 holds everything below. */
-const FLOOR_MS = 1e-3;
-const BUCKETS = 2 + Math.ceil(Math.log(1e9 / FLOOR_MS) / LOG_RATIO);
+/** Buckets per power of two (a power of two itself). */
+const SUB_BITS = 5;
+const SUB = 1 << SUB_BITS;
+/** The smallest exponent kept; smaller values go to bucket 0. */
+const MIN_EXP = -20;
+const MAX_EXP = 43;
+const BUCKETS = 1 + (MAX_EXP - MIN_EXP + 1) * SUB;
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+/** Index of the high word of a float64 in `u32` (endianness). */
+const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+
+function bucketOf(ms: number): number {
+  f64[0] = ms;
+  const hi = u32[HI];
+  const exp = ((hi >>> 20) & 0x7ff) - 1023;
+  if (exp < MIN_EXP) return 0;
+  if (exp > MAX_EXP) return BUCKETS - 1;
+  return 1 + (exp - MIN_EXP) * SUB + ((hi >>> (20 - SUB_BITS)) & (SUB - 1));
+}
+
+function middleOf(index: number): number {
+  const i = index - 1;
+  const exp = MIN_EXP + Math.floor(i / SUB);
+  const sub = i % SUB;
+  return 2 ** exp * (1 + (sub + 0.5) / SUB);
+}
 
 /** A stream of durations (ms), summarised in constant memory. */
 export class TimeHistogram {
@@ -32,12 +55,7 @@ export class TimeHistogram {
     this.#sum += ms;
     if (ms > this.#max) this.#max = ms;
     if (ms < this.#min) this.#min = ms;
-    let index = 0;
-    if (ms >= FLOOR_MS) {
-      index = 1 + Math.floor(Math.log(ms / FLOOR_MS) / LOG_RATIO);
-      if (index >= BUCKETS) index = BUCKETS - 1;
-    }
-    this.#counts[index]++;
+    this.#counts[bucketOf(ms)]++;
   }
 
   /** Count, mean, p50, p90, p99 and max so far (all 0 before any). */
@@ -61,9 +79,7 @@ export class TimeHistogram {
       seen += this.#counts[i];
       if (seen < rank) continue;
       if (i === 0) return this.#min;
-      const lower = FLOOR_MS * RATIO ** (i - 1);
-      const middle = lower * Math.sqrt(RATIO);
-      return Math.min(this.#max, Math.max(this.#min, middle));
+      return Math.min(this.#max, Math.max(this.#min, middleOf(i)));
     }
     return this.#max;
   }

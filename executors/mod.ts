@@ -14,3 +14,4 @@ export * from "./task.ts";
 export * from "./executor.ts";
 export * from "./async_executor.ts";
 export * from "./worker_pool_executor.ts";
+export * from "./transfer.ts";
