@@ -7,7 +7,13 @@ import {
   QueueFullError,
   WorkerPoolExecutor,
 } from "../mod.ts";
-import { gateFlags, hasStarted, openGate, T, waitFor } from "./fixtures/pool_helpers.ts";
+import {
+  gateFlags,
+  hasStarted,
+  openGate,
+  T,
+  waitFor,
+} from "./fixtures/pool_helpers.ts";
 
 Deno.test("AsyncExecutor: submit beyond maxQueue throws QueueFullError, queues nothing", async () => {
   const executor = new AsyncExecutor({ maxConcurrency: 1, maxQueue: 2 });

@@ -3,7 +3,13 @@
 import { assertEquals, assertThrows } from "@std/assert";
 import { AsyncExecutor, WorkerPoolExecutor } from "../mod.ts";
 import { PoolQueue } from "../executors/_pool_queue.ts";
-import { gateFlags, hasStarted, openGate, T, waitFor } from "./fixtures/pool_helpers.ts";
+import {
+  gateFlags,
+  hasStarted,
+  openGate,
+  T,
+  waitFor,
+} from "./fixtures/pool_helpers.ts";
 
 const PRIORITIES = [5, 0, -1, 5, 0, 2.5, -1, 0];
 /** Submission indexes sorted by priority, stable. */
@@ -49,7 +55,10 @@ Deno.test("priority must be a finite number", async () => {
   await using executor = new AsyncExecutor();
   await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
   for (const bad of [NaN, Infinity, -Infinity]) {
-    assertThrows(() => executor.run(() => 1, [], { priority: bad }), RangeError);
+    assertThrows(
+      () => executor.run(() => 1, [], { priority: bad }),
+      RangeError,
+    );
     assertThrows(() => pool.run(() => 1, [], { priority: bad }), RangeError);
   }
   assertThrows(

@@ -48,7 +48,13 @@ Deno.test("AsyncExecutor.stats(): counts, wait and run times, utilization", asyn
   await Promise.allSettled([a, b, c]);
   const stats = executor.stats();
   assertEquals(
-    [stats.queued, stats.running, stats.completed, stats.failed, stats.cancelled],
+    [
+      stats.queued,
+      stats.running,
+      stats.completed,
+      stats.failed,
+      stats.cancelled,
+    ],
     [0, 0, 2, 1, 1],
   );
   assertEquals(stats.runTime.count, 3);

@@ -4,7 +4,9 @@ import { assertEquals, assertThrows } from "@std/assert";
 import { AsyncExecutor, tasks, transfer, WorkerPoolExecutor } from "../mod.ts";
 import type * as Tasks from "./fixtures/transfer_tasks.ts";
 
-const X = tasks<typeof Tasks>(import.meta.resolve("./fixtures/transfer_tasks.ts"));
+const X = tasks<typeof Tasks>(
+  import.meta.resolve("./fixtures/transfer_tasks.ts"),
+);
 
 Deno.test("transfer(): a result is moved back, not copied", async () => {
   await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
