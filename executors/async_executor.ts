@@ -171,7 +171,7 @@ export class AsyncExecutor extends EventTarget implements Executor {
   readonly #runTime = new TimeHistogram();
   readonly #utilization: Utilization;
   readonly #backpressure: Backpressure;
-  readonly #onCancel: OnCancel = (item, wasPending) => {
+  readonly #onCancel: OnCancel = (_item, wasPending) => {
     this.#cancelled++;
     if (wasPending) {
       this.#queued--;

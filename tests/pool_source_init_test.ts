@@ -33,7 +33,9 @@ Deno.test("a getter or setter cannot be sent as source: TypeError at submit", as
     get x() {
       return 1;
     },
-    set y(_: number) {},
+    set y(_: number) {
+      // a setter: cannot be sent either
+    },
   };
   const getter = Object.getOwnPropertyDescriptor(object, "x")!.get!;
   const setter = Object.getOwnPropertyDescriptor(object, "y")!.set!;
