@@ -58,7 +58,7 @@ export class PoolWorker implements WorkerLoad {
   /** Tasks it holds that count as running. */
   running = 0;
   /** When it last became idle (performance.now()). */
-  idleSince = 0;
+  idleSince = performance.now();
   readonly #slots: Int32Array;
   readonly #tasks: (PoolTask | typeof REVOKED | undefined)[];
   readonly #free: number[] = [];
@@ -131,8 +131,19 @@ export class PoolWorker implements WorkerLoad {
     return this.#free.length * 2 <= SLOT_COUNT;
   }
 
+  /**
+   * The worker this one replaces, started early (while that one runs its
+   * last task before `maxTasksPerWorker` retires it): this one takes no
+   * task until that one is gone, so no more tasks than `maxWorkers` run.
+   */
+  replaces: PoolWorker | undefined = undefined;
+
   /** Whether it can be sent another task. */
   get accepting(): boolean {
+    if (this.replaces !== undefined) {
+      if (!this.replaces.dead) return false;
+      this.replaces = undefined;
+    }
     return !this.dead && this.#free.length > 0 && this.sent < this.quota;
   }
 

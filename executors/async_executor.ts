@@ -70,29 +70,30 @@ export interface AsyncExecutorStats {
 // deno-lint-ignore no-explicit-any
 type AnyFunction = (...args: any[]) => unknown;
 
-interface WorkItem {
-  future: AsyncFuture<unknown>;
-  fn: AnyFunction | Task;
-  args: unknown[];
-  readonly priority: number;
-  readonly seq: number;
-  /** performance.now() at submit (per turn), then at start. */
-  time: number;
+/** How the executor hears that a task was cancelled. */
+interface TaskOwner {
+  cancelled(wasPending: boolean): void;
 }
 
-/** How the executor hears that a waiting task left (cancelled). */
-type OnCancel = (item: WorkItem, wasPending: boolean) => void;
-
-/** A future that tells its executor when it is cancelled. */
-class AsyncFuture<T> extends Future<T> {
-  item: WorkItem | undefined;
-  onCancel: OnCancel | undefined;
+/**
+ * A task and the future handed out for it, in one object (one allocation
+ * per task: with a million tiny tasks, allocation is most of the cost). It
+ * tells its executor when it is cancelled.
+ */
+class AsyncTask<T> extends Future<T> {
+  owner: TaskOwner | undefined = undefined;
+  fn: AnyFunction | Task | undefined = undefined;
+  args: unknown[] | undefined = undefined;
+  priority = 0;
+  seq = 0;
+  /** performance.now() at submit (per turn), then at start. */
+  time = 0;
 
   override cancel(options?: CancelOptions): boolean {
     const before = this.state;
     const cancelled = super.cancel(options);
-    if (before !== "cancelled" && cancelled && this.item !== undefined) {
-      this.onCancel?.(this.item, before === "pending");
+    if (before !== "cancelled" && cancelled && this.owner !== undefined) {
+      this.owner.cancelled(before === "pending");
     }
     return cancelled;
   }
@@ -141,7 +142,7 @@ const SLICE_MS = 15;
  */
 export class AsyncExecutor extends EventTarget implements Executor {
   #maxConcurrency: number;
-  #queue = new PoolQueue<WorkItem>();
+  #queue = new PoolQueue<AsyncTask<unknown>>();
   #seq = 0;
   /** Live tasks in the queue (cancelled ones leave it lazily). */
   #queued = 0;
@@ -171,12 +172,14 @@ export class AsyncExecutor extends EventTarget implements Executor {
   readonly #runTime = new TimeHistogram();
   readonly #utilization: Utilization;
   readonly #backpressure: Backpressure;
-  readonly #onCancel: OnCancel = (_item, wasPending) => {
-    this.#cancelled++;
-    if (wasPending) {
-      this.#queued--;
-      this.#changed();
-    }
+  readonly #owner: TaskOwner = {
+    cancelled: (wasPending) => {
+      this.#cancelled++;
+      if (wasPending) {
+        this.#queued--;
+        this.#changed();
+      }
+    },
   };
 
   /**
@@ -211,8 +214,8 @@ export class AsyncExecutor extends EventTarget implements Executor {
       checkOpen: () => this.#checkOpen(),
       submitChunk: <T, R>(fn: Callable<[T], R>, items: T[]) => {
         this.#checkOpen();
-        const future = new AsyncFuture<Settled<Awaited<R>>[]>();
-        this.#enqueue(future as AsyncFuture<unknown>, runChunk, [
+        const future = new AsyncTask<Settled<Awaited<R>>[]>();
+        this.#enqueue(future as AsyncTask<unknown>, runChunk, [
           fn,
           items,
           future,
@@ -331,7 +334,7 @@ export class AsyncExecutor extends EventTarget implements Executor {
       this.#backpressure.admit(this.#waiting());
     }
 
-    const future = new AsyncFuture<Awaited<R>>();
+    const future = new AsyncTask<Awaited<R>>();
     let callArgs: unknown[] = args;
     if (transfer !== undefined && transfer.length > 0) {
       try {
@@ -376,7 +379,7 @@ export class AsyncExecutor extends EventTarget implements Executor {
       });
     }
     this.#enqueue(
-      future as AsyncFuture<unknown>,
+      future as AsyncTask<unknown>,
       fn as AnyFunction | Task,
       callArgs,
       priority,
@@ -481,7 +484,7 @@ export class AsyncExecutor extends EventTarget implements Executor {
       if (cancelFutures) {
         const items = [...this.#queue];
         this.#queue.clear();
-        for (const item of items) item.future.cancel();
+        for (const task of items) task.cancel();
       }
       if (!wait || this.#idle()) return Promise.resolve();
       return new Promise((resolve) => this.#idleWaiters.push(resolve));
@@ -590,7 +593,7 @@ export class AsyncExecutor extends EventTarget implements Executor {
   }
 
   #enqueue(
-    future: AsyncFuture<unknown>,
+    task: AsyncTask<unknown>,
     fn: AnyFunction | Task,
     args: unknown[],
     priority: number,
@@ -600,17 +603,13 @@ export class AsyncExecutor extends EventTarget implements Executor {
       this.#now = this.#time();
       this.#nowFresh = true;
     }
-    const item: WorkItem = {
-      future,
-      fn,
-      args,
-      priority,
-      seq: this.#seq++,
-      time: this.#now,
-    };
-    future.item = item;
-    future.onCancel = this.#onCancel;
-    this.#queue.push(item);
+    task.fn = fn;
+    task.args = args;
+    task.priority = priority;
+    task.seq = this.#seq++;
+    task.time = this.#now;
+    task.owner = this.#owner;
+    this.#queue.push(task);
     this.#queued++;
     this.#active = true;
     if (this.#backpressure.limit !== Infinity) {
@@ -638,14 +637,14 @@ export class AsyncExecutor extends EventTarget implements Executor {
     const queue = this.#queue;
     if (this.#sliceStart < 0) this.#sliceStart = now;
     while (this.#running < this.#maxConcurrency) {
-      const item = queue.shift();
-      if (item === undefined) break;
+      const task = queue.shift();
+      if (task === undefined) break;
       // Cancelled or timed out while queued: it left the books then.
-      if (item.future.done() || !item.future.setRunningOrNotifyCancel()) {
+      if (task.done() || !task.setRunningOrNotifyCancel()) {
         continue;
       }
       this.#queued--;
-      now = this.#start(item, now);
+      now = this.#start(task, now);
       if (now - this.#sliceStart >= SLICE_MS && queue.length > 0) {
         // A long stretch of work: let timers and I/O run first.
         this.#yield();
@@ -699,24 +698,25 @@ export class AsyncExecutor extends EventTarget implements Executor {
   }
 
   /** Starts a task at `start`; returns the time it returned. */
-  #start(item: WorkItem, start: number): number {
-    const { future } = item;
+  #start(task: AsyncTask<unknown>, start: number): number {
+    const fn = task.fn!;
+    const args = task.args!;
+    // Not held past the start: the future may live long after.
+    task.fn = task.args = undefined;
     this.#running++;
-    this.#waitTime.record(start - item.time);
-    item.time = start;
+    this.#waitTime.record(start - task.time);
+    task.time = start;
     // The function cannot be stopped: a forced cancel only settles the
     // future (the result is dropped), the slot stays taken until it ends.
-    future[kForceCancel](() => true);
+    task[kForceCancel](stopNothing);
     let result: unknown;
     let thenable: boolean;
     try {
-      result = item.fn instanceof Task
-        ? callTask(item.fn, item.args)
-        : item.fn(...item.args);
+      result = fn instanceof Task ? callTask(fn, args) : fn(...args);
       // Reading `then` runs user code (a getter may throw) too.
       thenable = isThenable(result);
     } catch (error) {
-      return this.#settle(item, false, error);
+      return this.#settle(task, false, error);
     }
     if (thenable) {
       // A native promise is used as is; anything else is adopted once.
@@ -724,13 +724,13 @@ export class AsyncExecutor extends EventTarget implements Executor {
         ? result
         : Promise.resolve(result);
       (promise as Promise<unknown>).then(
-        (value) => this.#settle(item, true, value),
-        (error) => this.#settle(item, false, error),
+        (value) => this.#settle(task, true, value),
+        (error) => this.#settle(task, false, error),
       );
       return start;
     }
     // A plain (sync) function: no promise round trip for its value.
-    return this.#settle(item, true, result);
+    return this.#settle(task, true, result);
   }
 
   /**
@@ -752,18 +752,17 @@ export class AsyncExecutor extends EventTarget implements Executor {
   }
 
   /** Records a task's end; returns the time. */
-  #settle(item: WorkItem, ok: boolean, value: unknown): number {
+  #settle(task: AsyncTask<unknown>, ok: boolean, value: unknown): number {
     const now = this.#time();
-    const ms = now - item.time;
+    const ms = now - task.time;
     this.#runTime.record(ms);
     this.#utilization.busy += ms;
-    const future = item.future;
-    if (!future.done()) {
+    if (!task.done()) {
       if (ok) {
-        future.setResult(value);
+        task.setResult(value);
         this.#completed++;
       } else {
-        future.setException(value);
+        task.setException(value);
         this.#failed++;
       }
     }
@@ -773,6 +772,9 @@ export class AsyncExecutor extends EventTarget implements Executor {
     return now;
   }
 }
+
+/** A forced cancel of a running call stops nothing: it settles the future. */
+const stopNothing = () => true;
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null &&

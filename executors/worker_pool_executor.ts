@@ -638,10 +638,22 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
    * ```
    */
   stats(): WorkerPoolStats {
+    // A worker running its last task and its replacement, started early,
+    // count as one: it takes over as the other one leaves.
+    let workers = 0;
     let busy = 0;
-    for (const worker of this.#workers) if (worker.inFlight > 0) busy++;
+    for (const worker of this.#workers) {
+      const old = worker.replaces;
+      if (old !== undefined && !old.dead) {
+        workers++;
+        if (worker.inFlight > 0 || old.inFlight > 0) busy++;
+      } else if (!this.#replaced(worker)) {
+        workers++;
+        if (worker.inFlight > 0) busy++;
+      }
+    }
     return {
-      workers: this.#workers.length,
+      workers,
       busy,
       queued: this.#queued + this.#pending,
       running: this.#running,
@@ -807,7 +819,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
         queue.shift();
         continue;
       }
-      context.canSpawn = this.#workers.length < this.#maxWorkers;
+      context.canSpawn = this.#counted() < this.#maxWorkers;
       context.cost = this.#costOf(task);
       const choice = chooseWorker(this.#workers, context);
       if (choice === WAIT) break;
@@ -827,6 +839,9 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
       } else {
         this.#pending++;
       }
+      if (worker.sent >= worker.quota && this.#queued > 0) {
+        this.#spawnReplacement(worker);
+      }
     }
     const failures: [PoolTask, unknown][] = [];
     for (const worker of this.#workers) {
@@ -845,6 +860,38 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
       settle(task, () => task.future.setException(error));
     }
     if (failures.length > 0) this.#changed();
+  }
+
+  /**
+   * Workers counted against `maxWorkers`: one that was sent its last task
+   * (`maxTasksPerWorker`) no longer counts, its replacement does.
+   */
+  #counted(): number {
+    const workers = this.#workers;
+    if (this.#maxTasksPerWorker === Infinity) return workers.length;
+    let count = 0;
+    for (const worker of workers) if (worker.sent < worker.quota) count++;
+    return count;
+  }
+
+  /** Whether a replacement of `worker` has started (see stats()). */
+  #replaced(worker: PoolWorker): boolean {
+    if (worker.sent < worker.quota) return false;
+    for (const other of this.#workers) {
+      if (other.replaces === worker) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Starts the replacement of a worker that was just sent its last task,
+   * while that task runs (a worker start is ~25 ms, often far longer than
+   * the task). It takes no task until the old worker is gone.
+   */
+  #spawnReplacement(worker: PoolWorker): void {
+    if (this.#counted() >= this.#maxWorkers) return;
+    const replacement = this.#spawn();
+    if (replacement !== undefined) replacement.replaces = worker;
   }
 
   #costOf(task: PoolTask): number {
