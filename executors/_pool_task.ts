@@ -6,6 +6,8 @@ import { type CancelOptions, Future } from "./future.ts";
 import { kForceCancel } from "./_internal.ts";
 import { validateOptions } from "./_validate.ts";
 import type { PoolWorker } from "./_pool_worker.ts";
+import type { Settled } from "./_map.ts";
+import { fromWire, type WireError } from "./_errors_wire.ts";
 
 /** Where a PoolFuture keeps its task. @ignore */
 export const kTask: unique symbol = Symbol("task");
@@ -111,4 +113,24 @@ export class PoolFuture<T> extends Future<T> {
     }
     return super.cancel(options);
   }
+}
+
+/** Settles a task's future unless someone else (its owner) already did. */
+export function settle(task: PoolTask, fn: () => void): void {
+  if (!task.future.done()) fn();
+}
+
+/**
+ * The value of a `map` chunk task: the worker's flat `ok, value-or-error`
+ * pairs as one `Settled` per item.
+ */
+export function chunkResults(payload: unknown): Settled<unknown>[] {
+  const flat = payload as unknown[];
+  const settled: Settled<unknown>[] = new Array(flat.length / 2);
+  for (let i = 0; i < flat.length; i += 2) {
+    settled[i / 2] = flat[i]
+      ? { ok: true, value: flat[i + 1] }
+      : { ok: false, error: fromWire(flat[i + 1] as WireError) };
+  }
+  return settled;
 }

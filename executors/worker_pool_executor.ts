@@ -12,11 +12,10 @@ import type {
   ReadyOptions,
   RunOptions,
   ShutdownOptions,
-  TimeStats,
   WorkerEventDetail,
 } from "./executor.ts";
 import type { Future } from "./future.ts";
-import { type Callable, Task } from "./task.ts";
+import type { Callable } from "./task.ts";
 import { type MapHost, mapImpl, type Settled } from "./_map.ts";
 import {
   validateInteger,
@@ -38,8 +37,12 @@ import {
   STATUS_SKIPPED,
   type WorkerMessage,
 } from "./_protocol.ts";
-import { fromWire, type WireError } from "./_errors_wire.ts";
-import { sourceOf } from "./_source.ts";
+import { describeError, fromWire, type WireError } from "./_errors_wire.ts";
+import { PoolFunctions } from "./_pool_functions.ts";
+import type {
+  WorkerPoolExecutorOptions,
+  WorkerPoolStats,
+} from "./worker_pool_options.ts";
 import {
   chooseWorker,
   type DispatchContext,
@@ -47,102 +50,29 @@ import {
   WAIT,
 } from "./_pool_dispatch.ts";
 import {
+  chunkResults,
   DONE,
   PoolFuture,
   PoolTask,
   QUEUED,
   RUNNING,
   SENT,
+  settle,
   type TaskOwner,
   type TaskState,
 } from "./_pool_task.ts";
 import { PoolWorker, type WorkerListener } from "./_pool_worker.ts";
-import { canUnref, unrefTimer } from "./_pool_unref.ts";
+import { canUnref } from "./_pool_unref.ts";
+import { IdleRetirement } from "./_pool_idle.ts";
+import { countedWorkers, workerCounts } from "./_pool_recycle.ts";
 import { PoolQueue } from "./_pool_queue.ts";
 import { TimeHistogram, Utilization } from "./_stats.ts";
 import { Backpressure } from "./_backpressure.ts";
 
-/** Options for the {@linkcode WorkerPoolExecutor} constructor. */
-export interface WorkerPoolExecutorOptions {
-  /**
-   * The most workers at once (an integer >= 1). Default
-   * `navigator.hardwareConcurrency`.
-   */
-  maxWorkers?: number;
-  /** Workers kept while idle (an integer from 0 to `maxWorkers`). Default 0. */
-  minWorkers?: number;
-  /**
-   * Milliseconds an idle worker above `minWorkers` waits for work before it
-   * is stopped (a number >= 0; `Infinity`: never). Default 1000.
-   */
-  idleTimeout?: number;
-  /**
-   * Tasks a worker runs before it is replaced by a fresh one (an integer
-   * >= 1; a `map` chunk counts as one task). Default: no limit.
-   */
-  maxTasksPerWorker?: number;
-  /**
-   * Tasks a worker runs at once (an integer >= 1): more than 1 lets async
-   * tasks overlap their waits on one worker. Default 1.
-   */
-  concurrentTasksPerWorker?: number;
-  /**
-   * Runs in each worker as it starts, before any task (awaited when async).
-   * If it throws, the executor is broken: every pending task fails with
-   * `BrokenExecutorError`, and so does every later `submit`.
-   */
-  initializer?: Callable<never[], unknown>;
-  /** The initializer's arguments. */
-  initargs?: unknown[];
-  /**
-   * The prefix of each Worker's name (`self.name` inside the worker, which
-   * is `${name}-${n}`). Default `"WorkerPoolExecutor-${k}"`.
-   */
-  name?: string;
-  /**
-   * The workers' permissions, as Deno's `Worker` option `deno.permissions`
-   * (`"inherit"`, `"none"` or a `Deno.PermissionOptionsObject`). Deno only
-   * accepts it with `--unstable-worker-options` (or `"unstable":
-   * ["worker-options"]` in deno.json); without it Deno ends the process when
-   * the first worker starts ("Unstable API 'Worker.deno.permissions'"), and
-   * offers no way to check beforehand. Default: inherit the caller's.
-   */
-  permissions?: Deno.PermissionOptions;
-  /**
-   * The most tasks that may wait for a worker at once (an integer >= 0, or
-   * `Infinity`, the default). A `submit`/`run` beyond it throws
-   * `QueueFullError` and queues nothing; `map` waits for room instead.
-   * Tasks that start at once (a worker has room) do not count.
-   */
-  maxQueue?: number;
-}
-
-/** A snapshot of a {@linkcode WorkerPoolExecutor}'s state. */
-export interface WorkerPoolStats {
-  /** Workers alive (starting, busy or idle). */
-  workers: number;
-  /** Workers holding at least one task. */
-  busy: number;
-  /** Tasks pending: waiting in the pool, or sent ahead to a worker. */
-  queued: number;
-  /** Tasks running (see the class notes on sending ahead). */
-  running: number;
-  /** Tasks that finished with a value. */
-  completed: number;
-  /** Tasks that finished with an error (timeouts and crashes included). */
-  failed: number;
-  /** Tasks cancelled. */
-  cancelled: number;
-  /** From submit to start, over every task that ran. */
-  waitTime: TimeStats;
-  /** From start to end, over every task that ran. */
-  runTime: TimeStats;
-  /**
-   * The share (0 to 1) of the capacity (`maxWorkers *
-   * concurrentTasksPerWorker`) that was busy since the pool was created.
-   */
-  utilization: number;
-}
+export type {
+  WorkerPoolExecutorOptions,
+  WorkerPoolStats,
+} from "./worker_pool_options.ts";
 
 const WORKER_URL = new URL("./_worker.ts", import.meta.url);
 /**
@@ -151,8 +81,6 @@ const WORKER_URL = new URL("./_worker.ts", import.meta.url);
  * so a worker running tiny tasks never waits for the next batch.
  */
 const AHEAD_BUDGET_MS = 2;
-/** How much an idle timer may fire early (timers are not exact). */
-const TIMER_SLACK_MS = 1;
 /**
  * Workers that may die in a row without answering for any task before the
  * pool gives up (BrokenExecutorError) rather than respawn them forever.
@@ -243,19 +171,14 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
   #completed = 0;
   #failed = 0;
   #cancelled = 0;
-  // The functions sent so far: an id per distinct source or module export.
-  readonly #fnIds = new WeakMap<object, number>();
-  readonly #keys = new Map<string, number>();
-  readonly #defs: FnDef[] = [];
-  /** Moving average of each function's cost per item (ms). */
-  readonly #costs: (number | undefined)[] = [];
+  readonly #functions = new PoolFunctions();
   #dispatchScheduled = false;
   /** Workers that died in a row without a single answer. */
   #fruitless = 0;
   #shutdown = false;
   #broken: BrokenExecutorError | undefined;
   #drained: PromiseWithResolvers<void> | undefined;
-  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #idle: IdleRetirement;
   /** Whether work came since the pool was last idle ("idle" event). */
   #active = false;
   /** performance.now() for this turn's submits (see #enqueue). */
@@ -270,7 +193,6 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
   readonly #listener: WorkerListener;
   readonly #mapHost: MapHost;
   readonly #dispatch = () => this.#dispatchNow();
-  readonly #defOf = (id: number) => this.#defs[id];
 
   /**
    * Constructs a new pool. No worker starts until there is work.
@@ -332,8 +254,8 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     }
     this.#permissions = permissions;
     if (opts.initializer !== undefined) {
-      const id = this.#fnId(opts.initializer, "initializer");
-      this.#init = this.#defs[id];
+      const id = this.#functions.id(opts.initializer, "initializer");
+      this.#init = this.#functions.def(id);
     }
     if (opts.initargs !== undefined) {
       if (!Array.isArray(opts.initargs)) {
@@ -361,6 +283,16 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
       onMessage: (worker, message) => this.#onMessage(worker, message),
       onError: (worker, error) => this.#onWorkerDied(worker, error),
     };
+    // Fewer workers may stay idle than the floor (see _pool_unref.ts).
+    const floor = canUnref ? this.#minWorkers : 0;
+    const workers = () => this.#workers;
+    this.#idle = new IdleRetirement(this.#idleTimeout, {
+      get workers() {
+        return workers();
+      },
+      floor,
+      retire: (worker) => this.#retire(worker, "idle"),
+    });
     this.#mapHost = {
       parallelism: this.#maxWorkers * this.#concurrency,
       checkOpen: () => this.#checkOpen(),
@@ -468,7 +400,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     ) {
       // Checked first: nothing is moved for a call that throws.
       this.#checkOpen();
-      this.#fnId(fn as Callable<unknown[], unknown>);
+      this.#functions.id(fn);
       this.#admit();
       try {
         ({ args: callArgs, transfer } = structuredClone(
@@ -638,20 +570,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
    * ```
    */
   stats(): WorkerPoolStats {
-    // A worker running its last task and its replacement, started early,
-    // count as one: it takes over as the other one leaves.
-    let workers = 0;
-    let busy = 0;
-    for (const worker of this.#workers) {
-      const old = worker.replaces;
-      if (old !== undefined && !old.dead) {
-        workers++;
-        if (worker.inFlight > 0 || old.inFlight > 0) busy++;
-      } else if (!this.#replaced(worker)) {
-        workers++;
-        if (worker.inFlight > 0) busy++;
-      }
-    }
+    const { workers, busy } = workerCounts(this.#workers);
     return {
       workers,
       busy,
@@ -731,7 +650,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     priority: number,
   ): PoolTask {
     this.#checkOpen();
-    const fnId = this.#fnId(fn);
+    const fnId = this.#functions.id(fn);
     // map() waits for room itself (it never throws QueueFullError).
     if (!chunk) this.#admit();
     const future = new PoolFuture<unknown>();
@@ -761,42 +680,6 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     return task;
   }
 
-  /** The id of a callable, registering its definition the first time. */
-  #fnId(fn: unknown, what = "fn"): number {
-    if (typeof fn === "function") {
-      let id = this.#fnIds.get(fn);
-      if (id === undefined) {
-        const source = sourceOf(fn as (...args: never[]) => unknown);
-        id = this.#register(`s:${source}`, (id) => [id, source]);
-        this.#fnIds.set(fn, id);
-      }
-      return id;
-    }
-    if (fn instanceof Task) {
-      let id = this.#fnIds.get(fn);
-      if (id === undefined) {
-        const { module, exportName } = fn;
-        id = this.#register(
-          `m:${module}#${exportName}`,
-          (id) => [id, module, exportName],
-        );
-        this.#fnIds.set(fn, id);
-      }
-      return id;
-    }
-    throw new TypeError(`'${what}' must be a function or a Task`);
-  }
-
-  #register(key: string, def: (id: number) => FnDef): number {
-    let id = this.#keys.get(key);
-    if (id === undefined) {
-      id = this.#defs.length;
-      this.#defs.push(def(id));
-      this.#keys.set(key, id);
-    }
-    return id;
-  }
-
   // -------------------------------------------------------------- dispatch
 
   #scheduleDispatch(): void {
@@ -819,8 +702,10 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
         queue.shift();
         continue;
       }
-      context.canSpawn = this.#counted() < this.#maxWorkers;
-      context.cost = this.#costOf(task);
+      context.canSpawn =
+        countedWorkers(this.#workers, this.#maxTasksPerWorker) <
+          this.#maxWorkers;
+      context.cost = this.#functions.cost(task.fnId, task.weight);
       const choice = chooseWorker(this.#workers, context);
       if (choice === WAIT) break;
       const worker = choice === SPAWN ? this.#spawn() : this.#workers[choice];
@@ -830,7 +715,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
       task.cost = context.cost;
       // A task put back after a crash may be marked running already.
       const wasRunning = task.future.running();
-      worker.assign(task, this.#defOf, runningLimit);
+      worker.assign(task, this.#functions.def, runningLimit);
       const state = task.state as TaskState;
       if (wasRunning && state === SENT) worker.promote(task);
       if ((task.state as TaskState) === RUNNING) {
@@ -862,46 +747,13 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     if (failures.length > 0) this.#changed();
   }
 
-  /**
-   * Workers counted against `maxWorkers`: one that was sent its last task
-   * (`maxTasksPerWorker`) no longer counts, its replacement does.
-   */
-  #counted(): number {
-    const workers = this.#workers;
-    if (this.#maxTasksPerWorker === Infinity) return workers.length;
-    let count = 0;
-    for (const worker of workers) if (worker.sent < worker.quota) count++;
-    return count;
-  }
-
-  /** Whether a replacement of `worker` has started (see stats()). */
-  #replaced(worker: PoolWorker): boolean {
-    if (worker.sent < worker.quota) return false;
-    for (const other of this.#workers) {
-      if (other.replaces === worker) return true;
-    }
-    return false;
-  }
-
-  /**
-   * Starts the replacement of a worker that was just sent its last task,
-   * while that task runs (a worker start is ~25 ms, often far longer than
-   * the task). It takes no task until the old worker is gone.
-   */
+  /** Starts a worker's replacement early (see _pool_recycle.ts). */
   #spawnReplacement(worker: PoolWorker): void {
-    if (this.#counted() >= this.#maxWorkers) return;
+    if (
+      countedWorkers(this.#workers, this.#maxTasksPerWorker) >= this.#maxWorkers
+    ) return;
     const replacement = this.#spawn();
     if (replacement !== undefined) replacement.replaces = worker;
-  }
-
-  #costOf(task: PoolTask): number {
-    const cost = this.#costs[task.fnId];
-    return cost === undefined ? Infinity : cost * task.weight;
-  }
-
-  #learn(fnId: number, ms: number): void {
-    const cost = this.#costs[fnId];
-    this.#costs[fnId] = cost === undefined ? ms : cost * 0.75 + ms * 0.25;
   }
 
   #markRunning(task: PoolTask): void {
@@ -996,7 +848,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
         continue;
       }
       const ms = results[i + 3] as number;
-      this.#learn(task.fnId, ms / task.weight);
+      this.#functions.learn(task.fnId, ms / task.weight);
       runTime.record(ms);
       waitTime.record((results[i + 4] as number) + offset - task.submitted);
       busy += ms;
@@ -1016,7 +868,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
       if (settled[i + 1] !== STATUS_OK) {
         future.setException(fromWire(payload as WireError));
       } else {
-        future.setResult(chunk ? toSettled(payload) : payload);
+        future.setResult(chunk ? chunkResults(payload) : payload);
       }
     }
     if (this.#queued > 0) this.#scheduleDispatch();
@@ -1152,7 +1004,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
       this.#crash(
         worker,
         error,
-        `The worker running this task died: ${describe(error)}`,
+        `The worker running this task died: ${describeError(error)}`,
       );
     }
   }
@@ -1231,7 +1083,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
    */
   #break(cause: unknown, what: string): void {
     if (this.#broken !== undefined) return;
-    const broken = new BrokenExecutorError(`${what}: ${describe(cause)}`, {
+    const broken = new BrokenExecutorError(`${what}: ${describeError(cause)}`, {
       cause,
     });
     this.#broken = broken;
@@ -1273,7 +1125,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
       if (this.#queued > 0) this.#scheduleDispatch();
       return;
     }
-    this.#scheduleIdleCheck();
+    this.#idle.schedule();
   }
 
   #retire(
@@ -1288,50 +1140,6 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     const detail: WorkerEventDetail = { name: worker.name, reason };
     if (reason === "crashed") detail.error = error;
     this.dispatchEvent(new CustomEvent("workerexit", { detail }));
-  }
-
-  /** Fewer workers may stay idle than this (see _pool_unref.ts). */
-  #floor(): number {
-    return canUnref ? this.#minWorkers : 0;
-  }
-
-  #scheduleIdleCheck(): void {
-    if (this.#idleTimer !== undefined || this.#idleTimeout === undefined) {
-      return;
-    }
-    if (this.#workers.length <= this.#floor()) return;
-    let earliest = Infinity;
-    for (const worker of this.#workers) {
-      if (worker.inFlight === 0) {
-        earliest = Math.min(earliest, worker.idleSince);
-      }
-    }
-    if (earliest === Infinity) return;
-    const delay = Math.max(
-      0,
-      earliest + this.#idleTimeout - performance.now(),
-    );
-    this.#idleTimer = setTimeout(() => {
-      this.#idleTimer = undefined;
-      this.#retireIdle();
-    }, delay);
-    unrefTimer(this.#idleTimer);
-  }
-
-  #retireIdle(): void {
-    const now = performance.now();
-    const timeout = this.#idleTimeout!;
-    const idle = this.#workers
-      .filter((worker) =>
-        worker.inFlight === 0 &&
-        now - worker.idleSince >= timeout - TIMER_SLACK_MS
-      )
-      .sort((a, b) => a.idleSince - b.idleSince);
-    for (const worker of idle) {
-      if (this.#workers.length <= this.#floor()) break;
-      this.#retire(worker, "idle");
-    }
-    this.#scheduleIdleCheck();
   }
 
   /**
@@ -1356,31 +1164,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     for (const worker of [...this.#workers]) {
       this.#retire(worker, "shutdown");
     }
-    if (this.#idleTimer !== undefined) {
-      clearTimeout(this.#idleTimer);
-      this.#idleTimer = undefined;
-    }
+    this.#idle.cancel();
     this.#drained?.resolve();
   }
-}
-
-/** Settles a task's future unless someone else (its owner) already did. */
-function settle(task: PoolTask, fn: () => void): void {
-  if (!task.future.done()) fn();
-}
-
-function toSettled(payload: unknown): Settled<unknown>[] {
-  const flat = payload as unknown[];
-  const settled: Settled<unknown>[] = new Array(flat.length / 2);
-  for (let i = 0; i < flat.length; i += 2) {
-    settled[i / 2] = flat[i]
-      ? { ok: true, value: flat[i + 1] }
-      : { ok: false, error: fromWire(flat[i + 1] as WireError) };
-  }
-  return settled;
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
 }
