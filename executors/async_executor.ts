@@ -76,18 +76,13 @@ interface TaskOwner {
 }
 
 /**
- * A task and the future handed out for it, in one object (one allocation
- * per task: with a million tiny tasks, allocation is most of the cost). It
- * tells its executor when it is cancelled.
+ * The future of a task: it tells its executor when it is cancelled. It
+ * carries nothing else: it may live long, while the work item dies young
+ * (with a million tiny tasks, most of the time goes to the garbage
+ * collector, which pays for every field of what survives).
  */
-class AsyncTask<T> extends Future<T> {
+class AsyncFuture<T> extends Future<T> {
   owner: TaskOwner | undefined = undefined;
-  fn: AnyFunction | Task | undefined = undefined;
-  args: unknown[] | undefined = undefined;
-  priority = 0;
-  seq = 0;
-  /** performance.now() at submit (per turn), then at start. */
-  time = 0;
 
   override cancel(options?: CancelOptions): boolean {
     const before = this.state;
@@ -97,6 +92,17 @@ class AsyncTask<T> extends Future<T> {
     }
     return cancelled;
   }
+}
+
+/** A task waiting in the queue, then running. */
+interface WorkItem {
+  readonly future: AsyncFuture<unknown>;
+  readonly fn: AnyFunction | Task;
+  readonly args: unknown[];
+  readonly priority: number;
+  readonly seq: number;
+  /** performance.now() at submit (per turn), then at start. */
+  time: number;
 }
 
 const DEFAULT_MAX_CONCURRENCY = 32;
@@ -142,7 +148,7 @@ const SLICE_MS = 15;
  */
 export class AsyncExecutor extends EventTarget implements Executor {
   #maxConcurrency: number;
-  #queue = new PoolQueue<AsyncTask<unknown>>();
+  #queue = new PoolQueue<WorkItem>();
   #seq = 0;
   /** Live tasks in the queue (cancelled ones leave it lazily). */
   #queued = 0;
@@ -214,8 +220,8 @@ export class AsyncExecutor extends EventTarget implements Executor {
       checkOpen: () => this.#checkOpen(),
       submitChunk: <T, R>(fn: Callable<[T], R>, items: T[]) => {
         this.#checkOpen();
-        const future = new AsyncTask<Settled<Awaited<R>>[]>();
-        this.#enqueue(future as AsyncTask<unknown>, runChunk, [
+        const future = new AsyncFuture<Settled<Awaited<R>>[]>();
+        this.#enqueue(future as AsyncFuture<unknown>, runChunk, [
           fn,
           items,
           future,
@@ -334,7 +340,7 @@ export class AsyncExecutor extends EventTarget implements Executor {
       this.#backpressure.admit(this.#waiting());
     }
 
-    const future = new AsyncTask<Awaited<R>>();
+    const future = new AsyncFuture<Awaited<R>>();
     let callArgs: unknown[] = args;
     if (transfer !== undefined && transfer.length > 0) {
       try {
@@ -379,7 +385,7 @@ export class AsyncExecutor extends EventTarget implements Executor {
       });
     }
     this.#enqueue(
-      future as AsyncTask<unknown>,
+      future as AsyncFuture<unknown>,
       fn as AnyFunction | Task,
       callArgs,
       priority,
@@ -484,7 +490,7 @@ export class AsyncExecutor extends EventTarget implements Executor {
       if (cancelFutures) {
         const items = [...this.#queue];
         this.#queue.clear();
-        for (const task of items) task.cancel();
+        for (const item of items) item.future.cancel();
       }
       if (!wait || this.#idle()) return Promise.resolve();
       return new Promise((resolve) => this.#idleWaiters.push(resolve));
@@ -593,7 +599,7 @@ export class AsyncExecutor extends EventTarget implements Executor {
   }
 
   #enqueue(
-    task: AsyncTask<unknown>,
+    future: AsyncFuture<unknown>,
     fn: AnyFunction | Task,
     args: unknown[],
     priority: number,
@@ -603,13 +609,15 @@ export class AsyncExecutor extends EventTarget implements Executor {
       this.#now = this.#time();
       this.#nowFresh = true;
     }
-    task.fn = fn;
-    task.args = args;
-    task.priority = priority;
-    task.seq = this.#seq++;
-    task.time = this.#now;
-    task.owner = this.#owner;
-    this.#queue.push(task);
+    future.owner = this.#owner;
+    this.#queue.push({
+      future,
+      fn,
+      args,
+      priority,
+      seq: this.#seq++,
+      time: this.#now,
+    });
     this.#queued++;
     this.#active = true;
     if (this.#backpressure.limit !== Infinity) {
@@ -637,14 +645,15 @@ export class AsyncExecutor extends EventTarget implements Executor {
     const queue = this.#queue;
     if (this.#sliceStart < 0) this.#sliceStart = now;
     while (this.#running < this.#maxConcurrency) {
-      const task = queue.shift();
-      if (task === undefined) break;
+      const item = queue.shift();
+      if (item === undefined) break;
+      const task = item.future;
       // Cancelled or timed out while queued: it left the books then.
       if (task.done() || !task.setRunningOrNotifyCancel()) {
         continue;
       }
       this.#queued--;
-      now = this.#start(task, now);
+      now = this.#start(item, now);
       if (now - this.#sliceStart >= SLICE_MS && queue.length > 0) {
         // A long stretch of work: let timers and I/O run first.
         this.#yield();
@@ -698,14 +707,12 @@ export class AsyncExecutor extends EventTarget implements Executor {
   }
 
   /** Starts a task at `start`; returns the time it returned. */
-  #start(task: AsyncTask<unknown>, start: number): number {
-    const fn = task.fn!;
-    const args = task.args!;
-    // Not held past the start: the future may live long after.
-    task.fn = task.args = undefined;
+  #start(item: WorkItem, start: number): number {
+    const { fn, args } = item;
+    const task = item.future;
     this.#running++;
-    this.#waitTime.record(start - task.time);
-    task.time = start;
+    this.#waitTime.record(start - item.time);
+    item.time = start;
     // The function cannot be stopped: a forced cancel only settles the
     // future (the result is dropped), the slot stays taken until it ends.
     task[kForceCancel](stopNothing);
@@ -716,7 +723,7 @@ export class AsyncExecutor extends EventTarget implements Executor {
       // Reading `then` runs user code (a getter may throw) too.
       thenable = isThenable(result);
     } catch (error) {
-      return this.#settle(task, false, error);
+      return this.#settle(item, false, error);
     }
     if (thenable) {
       // A native promise is used as is; anything else is adopted once.
@@ -724,13 +731,13 @@ export class AsyncExecutor extends EventTarget implements Executor {
         ? result
         : Promise.resolve(result);
       (promise as Promise<unknown>).then(
-        (value) => this.#settle(task, true, value),
-        (error) => this.#settle(task, false, error),
+        (value) => this.#settle(item, true, value),
+        (error) => this.#settle(item, false, error),
       );
       return start;
     }
     // A plain (sync) function: no promise round trip for its value.
-    return this.#settle(task, true, result);
+    return this.#settle(item, true, result);
   }
 
   /**
@@ -752,9 +759,10 @@ export class AsyncExecutor extends EventTarget implements Executor {
   }
 
   /** Records a task's end; returns the time. */
-  #settle(task: AsyncTask<unknown>, ok: boolean, value: unknown): number {
+  #settle(item: WorkItem, ok: boolean, value: unknown): number {
     const now = this.#time();
-    const ms = now - task.time;
+    const ms = now - item.time;
+    const task = item.future;
     this.#runTime.record(ms);
     this.#utilization.busy += ms;
     if (!task.done()) {
