@@ -26,7 +26,22 @@ import { PoolQueue } from "./_pool_queue.ts";
 import { TimeHistogram, Utilization } from "./_stats.ts";
 import { Backpressure } from "./_backpressure.ts";
 
-/** Options for the {@linkcode AsyncExecutor} constructor. */
+/**
+ * Options for the {@linkcode AsyncExecutor} constructor.
+ *
+ * @example Usage
+ * ```ts
+ * import {
+ *   AsyncExecutor,
+ *   type AsyncExecutorOptions,
+ * } from "@concurrent/futures";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const options: AsyncExecutorOptions = { maxConcurrency: 4, maxQueue: 100 };
+ * await using executor = new AsyncExecutor(options);
+ * assertEquals(executor.maxConcurrency, 4);
+ * ```
+ */
 export interface AsyncExecutorOptions {
   /**
    * How many calls may be in flight at once (an integer >= 1). Default `32`:
@@ -44,7 +59,23 @@ export interface AsyncExecutorOptions {
   maxQueue?: number;
 }
 
-/** A snapshot of an {@linkcode AsyncExecutor}'s state. */
+/**
+ * A snapshot of an {@linkcode AsyncExecutor}'s state.
+ *
+ * @example Usage
+ * ```ts
+ * import {
+ *   AsyncExecutor,
+ *   type AsyncExecutorStats,
+ * } from "@concurrent/futures";
+ * import { assertEquals } from "@std/assert";
+ *
+ * await using executor = new AsyncExecutor();
+ * await executor.submit(() => 1);
+ * const stats: AsyncExecutorStats = executor.stats();
+ * assertEquals([stats.completed, stats.runTime.count], [1, 1]);
+ * ```
+ */
 export interface AsyncExecutorStats {
   /** Tasks waiting for a slot. */
   queued: number;

@@ -4,7 +4,19 @@
 import type { Future } from "./future.ts";
 import type { Callable } from "./task.ts";
 
-/** Options for {@linkcode Executor.run}. */
+/**
+ * Options for {@linkcode Executor.run}.
+ *
+ * @example Usage
+ * ```ts
+ * import { AsyncExecutor, type RunOptions } from "@concurrent/futures";
+ * import { assertEquals } from "@std/assert";
+ *
+ * await using executor = new AsyncExecutor();
+ * const options: RunOptions = { timeout: 1_000, priority: -1 };
+ * assertEquals(await executor.run((n: number) => n + 1, [1], options), 2);
+ * ```
+ */
 export interface RunOptions {
   /** Cancels the task when aborted (force-stops it if it is running). */
   signal?: AbortSignal;
@@ -24,7 +36,18 @@ export interface RunOptions {
   priority?: number;
 }
 
-/** Options for an executor's `ready()`. */
+/**
+ * Options for an executor's `ready()`.
+ *
+ * @example Usage
+ * ```ts
+ * import { AsyncExecutor, type ReadyOptions } from "@concurrent/futures";
+ *
+ * await using executor = new AsyncExecutor({ maxQueue: 8 });
+ * const options: ReadyOptions = { signal: AbortSignal.timeout(1_000) };
+ * await executor.ready(options);
+ * ```
+ */
 export interface ReadyOptions {
   /** Stops waiting (rejects with the signal's reason) when aborted. */
   signal?: AbortSignal;
@@ -100,7 +123,20 @@ export interface WorkerEventDetail {
   error?: unknown;
 }
 
-/** Options for {@linkcode Executor.map}. */
+/**
+ * Options for {@linkcode Executor.map}.
+ *
+ * @example Usage
+ * ```ts
+ * import { AsyncExecutor, type MapOptions } from "@concurrent/futures";
+ * import { assertEquals } from "@std/assert";
+ *
+ * await using executor = new AsyncExecutor();
+ * const options: MapOptions = { chunksize: 2, ordered: true };
+ * const doubled = executor.map((n: number) => n * 2, [1, 2, 3], options);
+ * assertEquals(await Array.fromAsync(doubled), [2, 4, 6]);
+ * ```
+ */
 export interface MapOptions {
   /** Milliseconds, counted from the call, before `map` throws `TimeoutError`. */
   timeout?: number;
@@ -118,7 +154,18 @@ export interface MapOptions {
   signal?: AbortSignal;
 }
 
-/** Options for {@linkcode Executor.shutdown}. */
+/**
+ * Options for {@linkcode Executor.shutdown}.
+ *
+ * @example Usage
+ * ```ts
+ * import { AsyncExecutor, type ShutdownOptions } from "@concurrent/futures";
+ *
+ * const executor = new AsyncExecutor();
+ * const options: ShutdownOptions = { wait: true, cancelFutures: true };
+ * await executor.shutdown(options);
+ * ```
+ */
 export interface ShutdownOptions {
   /** Resolve only after all pending and running work ended. Default `true`. */
   wait?: boolean;
@@ -129,6 +176,24 @@ export interface ShutdownOptions {
 /**
  * Runs callables and returns {@linkcode Future}s: the counterpart of
  * Python's `concurrent.futures.Executor`.
+ *
+ * @example Usage
+ * ```ts
+ * import {
+ *   AsyncExecutor,
+ *   type Executor,
+ *   WorkerPoolExecutor,
+ * } from "@concurrent/futures";
+ * import { assertEquals } from "@std/assert";
+ *
+ * async function total(executor: Executor): Promise<number> {
+ *   const futures = [1, 2, 3].map((n) => executor.submit((x: number) => x, n));
+ *   return (await Promise.all(futures)).reduce((a, b) => a + b, 0);
+ * }
+ * await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+ * await using executor = new AsyncExecutor();
+ * assertEquals([await total(pool), await total(executor)], [6, 6]);
+ * ```
  */
 export interface Executor extends AsyncDisposable {
   /**

@@ -15,10 +15,37 @@ import {
   validateTimeout,
 } from "./_validate.ts";
 
-/** The states of a {@linkcode Future}. */
+/**
+ * The states of a {@linkcode Future}.
+ *
+ * @example Usage
+ * ```ts
+ * import { Future, type FutureState } from "@concurrent/futures";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const future = new Future<number>();
+ * const states: FutureState[] = [future.state];
+ * future.setRunningOrNotifyCancel();
+ * states.push(future.state);
+ * future.setResult(1);
+ * states.push(future.state);
+ * assertEquals(states, ["pending", "running", "finished"]);
+ * ```
+ */
 export type FutureState = "pending" | "running" | "cancelled" | "finished";
 
-/** Options for {@linkcode Future.result} and {@linkcode Future.exception}. */
+/**
+ * Options for {@linkcode Future.result} and {@linkcode Future.exception}.
+ *
+ * @example Usage
+ * ```ts
+ * import { Future, type ResultOptions, TimeoutError } from "@concurrent/futures";
+ * import { assertRejects } from "@std/assert";
+ *
+ * const options: ResultOptions = { timeout: 1 };
+ * await assertRejects(() => new Future().result(options), TimeoutError);
+ * ```
+ */
 export interface ResultOptions {
   /**
    * Milliseconds to wait before rejecting with `TimeoutError`. The future
@@ -29,7 +56,18 @@ export interface ResultOptions {
   signal?: AbortSignal;
 }
 
-/** Options for {@linkcode Future.cancel}. */
+/**
+ * Options for {@linkcode Future.cancel}.
+ *
+ * @example Usage
+ * ```ts
+ * import { type CancelOptions, Future } from "@concurrent/futures";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const options: CancelOptions = { force: false };
+ * assertEquals(new Future().cancel(options), true);
+ * ```
+ */
 export interface CancelOptions {
   /**
    * Also stop a task that is already running, where the executor can (a

@@ -5,7 +5,22 @@
 import type { TimeStats } from "./executor.ts";
 import type { Callable } from "./task.ts";
 
-/** Options for the {@linkcode WorkerPoolExecutor} constructor. */
+/**
+ * Options for the {@linkcode WorkerPoolExecutor} constructor.
+ *
+ * @example Usage
+ * ```ts
+ * import {
+ *   WorkerPoolExecutor,
+ *   type WorkerPoolExecutorOptions,
+ * } from "@concurrent/futures";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const options: WorkerPoolExecutorOptions = { maxWorkers: 2, maxQueue: 64 };
+ * await using pool = new WorkerPoolExecutor(options);
+ * assertEquals(await pool.submit(() => 1 + 1), 2);
+ * ```
+ */
 export interface WorkerPoolExecutorOptions {
   /**
    * The most workers at once (an integer >= 1). Default
@@ -60,7 +75,23 @@ export interface WorkerPoolExecutorOptions {
   maxQueue?: number;
 }
 
-/** A snapshot of a {@linkcode WorkerPoolExecutor}'s state. */
+/**
+ * A snapshot of a {@linkcode WorkerPoolExecutor}'s state.
+ *
+ * @example Usage
+ * ```ts
+ * import {
+ *   WorkerPoolExecutor,
+ *   type WorkerPoolStats,
+ * } from "@concurrent/futures";
+ * import { assertEquals } from "@std/assert";
+ *
+ * await using pool = new WorkerPoolExecutor({ maxWorkers: 1 });
+ * await pool.submit(() => 1);
+ * const stats: WorkerPoolStats = pool.stats();
+ * assertEquals([stats.completed, stats.runTime.count], [1, 1]);
+ * ```
+ */
 export interface WorkerPoolStats {
   /** Workers alive (starting, busy or idle). */
   workers: number;
