@@ -10,9 +10,9 @@ import type {
   ShutdownOptions,
   TimeStats,
 } from "./executor.ts";
-import { type CancelOptions, Future } from "./future.ts";
+import { Future } from "./future.ts";
 import { type Callable, Task } from "./task.ts";
-import { kForceCancel } from "./_internal.ts";
+import { kCancelHook, kForceCancel } from "./_internal.ts";
 import { type MapHost, mapImpl, type Settled } from "./_map.ts";
 import {
   validateInteger,
@@ -101,33 +101,14 @@ export interface AsyncExecutorStats {
 // deno-lint-ignore no-explicit-any
 type AnyFunction = (...args: any[]) => unknown;
 
-/** How the executor hears that a task was cancelled. */
+/** How the executor hears that a task was cancelled (see kCancelHook). */
 interface TaskOwner {
   cancelled(wasPending: boolean): void;
 }
 
-/**
- * The future of a task: it tells its executor when it is cancelled. It
- * carries nothing else: it may live long, while the work item dies young
- * (with a million tiny tasks, most of the time goes to the garbage
- * collector, which pays for every field of what survives).
- */
-class AsyncFuture<T> extends Future<T> {
-  owner: TaskOwner | undefined = undefined;
-
-  override cancel(options?: CancelOptions): boolean {
-    const before = this.state;
-    const cancelled = super.cancel(options);
-    if (before !== "cancelled" && cancelled && this.owner !== undefined) {
-      this.owner.cancelled(before === "pending");
-    }
-    return cancelled;
-  }
-}
-
 /** A task waiting in the queue, then running. */
 interface WorkItem {
-  readonly future: AsyncFuture<unknown>;
+  readonly future: Future<unknown>;
   readonly fn: AnyFunction | Task;
   readonly args: unknown[];
   readonly priority: number;
@@ -251,8 +232,8 @@ export class AsyncExecutor extends EventTarget implements Executor {
       checkOpen: () => this.#checkOpen(),
       submitChunk: <T, R>(fn: Callable<[T], R>, items: T[]) => {
         this.#checkOpen();
-        const future = new AsyncFuture<Settled<Awaited<R>>[]>();
-        this.#enqueue(future as AsyncFuture<unknown>, runChunk, [
+        const future = new Future<Settled<Awaited<R>>[]>();
+        this.#enqueue(future as Future<unknown>, runChunk, [
           fn,
           items,
           future,
@@ -371,7 +352,7 @@ export class AsyncExecutor extends EventTarget implements Executor {
       this.#backpressure.admit(this.#waiting());
     }
 
-    const future = new AsyncFuture<Awaited<R>>();
+    const future = new Future<Awaited<R>>();
     let callArgs: unknown[] = args;
     if (transfer !== undefined && transfer.length > 0) {
       try {
@@ -416,7 +397,7 @@ export class AsyncExecutor extends EventTarget implements Executor {
       });
     }
     this.#enqueue(
-      future as AsyncFuture<unknown>,
+      future as Future<unknown>,
       fn as AnyFunction | Task,
       callArgs,
       priority,
@@ -630,7 +611,7 @@ export class AsyncExecutor extends EventTarget implements Executor {
   }
 
   #enqueue(
-    future: AsyncFuture<unknown>,
+    future: Future<unknown>,
     fn: AnyFunction | Task,
     args: unknown[],
     priority: number,
@@ -640,7 +621,7 @@ export class AsyncExecutor extends EventTarget implements Executor {
       this.#now = this.#time();
       this.#nowFresh = true;
     }
-    future.owner = this.#owner;
+    future[kCancelHook](this.#owner);
     this.#queue.push({
       future,
       fn,

@@ -4,6 +4,7 @@
 import { CancelledError, InvalidStateError, TimeoutError } from "./errors.ts";
 import {
   kAddWaiter,
+  kCancelHook,
   kFailed,
   kForceCancel,
   kOutcome,
@@ -112,6 +113,7 @@ export class Future<T> implements PromiseLike<T> {
   #resolve: ((value: unknown) => void) | undefined;
   #reject: ((reason: unknown) => void) | undefined;
   #forceCancel: (() => boolean) | undefined;
+  #cancelHook: { cancelled(wasPending: boolean): void } | undefined;
 
   /**
    * The current state.
@@ -152,6 +154,7 @@ export class Future<T> implements PromiseLike<T> {
     const { force = false } = validateOptions(options);
     if (this.#state === "cancelled") return true;
     if (this.#state === "finished") return false;
+    const wasPending = this.#state === "pending";
     if (this.#state === "running") {
       if (!force || this.#forceCancel === undefined) return false;
       const stop = this.#forceCancel;
@@ -163,6 +166,7 @@ export class Future<T> implements PromiseLike<T> {
     }
     this.#state = "cancelled";
     this.#complete();
+    this.#cancelHook?.cancelled(wasPending);
     return true;
   }
 
@@ -460,6 +464,15 @@ export class Future<T> implements PromiseLike<T> {
    */
   [kForceCancel](stop: (() => boolean) | undefined): void {
     this.#forceCancel = stop;
+  }
+
+  /**
+   * Installs the object told when the future is cancelled.
+   *
+   * @ignore
+   */
+  [kCancelHook](hook: { cancelled(wasPending: boolean): void }): void {
+    this.#cancelHook = hook;
   }
 
   /**
