@@ -82,6 +82,12 @@ const WORKER_URL = new URL("./_worker.ts", import.meta.url);
  */
 const AHEAD_BUDGET_MS = 2;
 /**
+ * A worker's last task must be expected to take at least this long (ms) for
+ * its replacement to start early: a start costs CPU (~25 ms), and for tiny
+ * tasks two starts at once on few cores are slower than one after the other.
+ */
+const EARLY_REPLACEMENT_MS = 2;
+/**
  * Workers that may die in a row without answering for any task before the
  * pool gives up (BrokenExecutorError) rather than respawn them forever.
  */
@@ -724,7 +730,11 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
       } else {
         this.#pending++;
       }
-      if (worker.sent >= worker.quota && this.#queued > 0) {
+      // Its last task: the replacement starts now (see _pool_recycle.ts).
+      if (
+        worker.sent >= worker.quota && this.#queued > 0 &&
+        task.cost >= EARLY_REPLACEMENT_MS
+      ) {
         this.#spawnReplacement(worker);
       }
     }
