@@ -12,16 +12,19 @@
 import type { PoolWorker } from "./_pool_worker.ts";
 
 /**
- * Workers counted against `maxWorkers`: one that was sent its last task no
- * longer counts, its replacement does.
+ * Workers counted against `maxWorkers`: one whose replacement started early
+ * no longer counts, its replacement does.
  */
 export function countedWorkers(
   workers: readonly PoolWorker[],
   maxTasksPerWorker: number,
 ): number {
   if (maxTasksPerWorker === Infinity) return workers.length;
-  let count = 0;
-  for (const worker of workers) if (worker.sent < worker.quota) count++;
+  let count = workers.length;
+  for (const worker of workers) {
+    const old = worker.replaces;
+    if (old !== undefined && !old.dead) count--;
+  }
   return count;
 }
 

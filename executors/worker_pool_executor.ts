@@ -759,9 +759,9 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
 
   /** Starts a worker's replacement early (see _pool_recycle.ts). */
   #spawnReplacement(worker: PoolWorker): void {
-    if (
-      countedWorkers(this.#workers, this.#maxTasksPerWorker) >= this.#maxWorkers
-    ) return;
+    // `worker` stops counting once replaced.
+    const others = countedWorkers(this.#workers, this.#maxTasksPerWorker) - 1;
+    if (others >= this.#maxWorkers) return;
     const replacement = this.#spawn();
     if (replacement !== undefined) replacement.replaces = worker;
   }
