@@ -179,3 +179,9 @@ function denoErrorNames(): Map<unknown, string> | undefined {
   }
   return denoNames;
 }
+
+/** An error in a message: `Name: message`, or the value as a string. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

@@ -20,3 +20,9 @@ export const kFailed: unique symbol = Symbol("failed");
  * `undefined` while it is not done.
  */
 export const kOutcome: unique symbol = Symbol("outcome");
+/**
+ * Installs an object told when the future is cancelled
+ * (`cancelled(wasPending)`), after its done callbacks: how an executor
+ * keeps its counts without a callback per task.
+ */
+export const kCancelHook: unique symbol = Symbol("cancelHook");

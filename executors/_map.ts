@@ -47,6 +47,10 @@ export interface MapHost {
     fn: Callable<[T], R>,
     items: T[],
   ): Future<Settled<Awaited<R>>[]>;
+  /** Whether a task submitted now would stay within `maxQueue`. */
+  hasRoom?(): boolean;
+  /** Resolves once {@linkcode MapHost.hasRoom} holds (the executor's `ready()`). */
+  ready?(): Promise<void>;
 }
 
 /**
@@ -344,6 +348,16 @@ class MapIterator<T, R> implements AsyncIterableIterator<R> {
         failure = { error };
       }
       if (this.#closed) return;
+      // map never throws QueueFullError: it waits for room (a rejection,
+      // after shutdown, shows again as the submit's error).
+      while (items.length > 0 && this.#host.hasRoom?.() === false) {
+        try {
+          await this.#host.ready!();
+        } catch {
+          break;
+        }
+        if (this.#closed) return;
+      }
       if (items.length > 0) this.#submit(items);
       if (failure !== undefined) {
         // The source's error takes the position of the item it failed to

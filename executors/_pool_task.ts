@@ -6,8 +6,10 @@ import { type CancelOptions, Future } from "./future.ts";
 import { kForceCancel } from "./_internal.ts";
 import { validateOptions } from "./_validate.ts";
 import type { PoolWorker } from "./_pool_worker.ts";
+import type { Settled } from "./_map.ts";
+import { fromWire, type WireError } from "./_errors_wire.ts";
 
-/** Where a PoolFuture keeps its task. */
+/** Where a PoolFuture keeps its task. @ignore */
 export const kTask: unique symbol = Symbol("task");
 
 /** In the pool's queue, not sent. */
@@ -58,6 +60,8 @@ export class PoolTask {
   readonly weight: number;
   /** Whether objects were transferred with it (it cannot be sent again). */
   moved = false;
+  /** When it was submitted (the pool's performance.now(), per turn). */
+  submitted = 0;
 
   /**
    * @param seq The order of submission.
@@ -68,6 +72,7 @@ export class PoolTask {
    * @param args The arguments (or items); kept until it settles, so that a
    * task a dying worker never started can be sent to another.
    * @param transfer Objects to transfer with the arguments.
+   * @param priority Its place in the queue (lower first).
    */
   constructor(
     readonly seq: number,
@@ -77,6 +82,7 @@ export class PoolTask {
     readonly chunk: boolean,
     public args: unknown[] | undefined,
     public transfer: Transferable[] | undefined,
+    readonly priority: number,
   ) {
     future[kTask] = this;
     this.weight = chunk ? Math.max(1, args?.length ?? 1) : 1;
@@ -90,7 +96,11 @@ export class PoolTask {
  * `cancel({ force: true })` on a running task asks the pool to stop it.
  */
 export class PoolFuture<T> extends Future<T> {
-  /** Set by the task's constructor. */
+  /**
+   * Set by the task's constructor.
+   *
+   * @ignore
+   */
   [kTask]!: PoolTask;
 
   override cancel(options?: CancelOptions): boolean {
@@ -103,4 +113,24 @@ export class PoolFuture<T> extends Future<T> {
     }
     return super.cancel(options);
   }
+}
+
+/** Settles a task's future unless someone else (its owner) already did. */
+export function settle(task: PoolTask, fn: () => void): void {
+  if (!task.future.done()) fn();
+}
+
+/**
+ * The value of a `map` chunk task: the worker's flat `ok, value-or-error`
+ * pairs as one `Settled` per item.
+ */
+export function chunkResults(payload: unknown): Settled<unknown>[] {
+  const flat = payload as unknown[];
+  const settled: Settled<unknown>[] = new Array(flat.length / 2);
+  for (let i = 0; i < flat.length; i += 2) {
+    settled[i / 2] = flat[i]
+      ? { ok: true, value: flat[i + 1] }
+      : { ok: false, error: fromWire(flat[i + 1] as WireError) };
+  }
+  return settled;
 }

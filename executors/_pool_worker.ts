@@ -51,6 +51,8 @@ export class PoolWorker implements WorkerLoad {
   readonly name: string;
   /** Set once the runtime has started and the initializer succeeded. */
   ready = false;
+  /** Its clock's zero minus the pool's (ms), known once ready. */
+  clockOffset = 0;
   /** Set once terminated or crashed; its messages are ignored from then on. */
   dead = false;
   /** Tasks ever sent (for `maxTasksPerWorker`). */
@@ -62,7 +64,7 @@ export class PoolWorker implements WorkerLoad {
   /** Tasks it holds that count as running. */
   running = 0;
   /** When it last became idle (performance.now()). */
-  idleSince = 0;
+  idleSince = performance.now();
   readonly #slots: Int32Array;
   readonly #concurrency: number;
   /** Without shared slots: the order each slot's task was sent in. */
@@ -135,8 +137,19 @@ export class PoolWorker implements WorkerLoad {
     return this.#free.length * 2 <= SLOT_COUNT;
   }
 
+  /**
+   * The worker this one replaces, started early (while that one runs its
+   * last task before `maxTasksPerWorker` retires it): this one takes no
+   * task until that one is gone, so no more tasks than `maxWorkers` run.
+   */
+  replaces: PoolWorker | undefined = undefined;
+
   /** Whether it can be sent another task. */
   get accepting(): boolean {
+    if (this.replaces !== undefined) {
+      if (!this.replaces.dead) return false;
+      this.replaces = undefined;
+    }
     if (this.dead || this.#free.length === 0 || this.sent >= this.quota) {
       return false;
     }

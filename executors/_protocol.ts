@@ -97,8 +97,11 @@ export const STATUS_SKIPPED = 2;
 
 /**
  * A batch of results. `results` is flat, RESULT_STRIDE entries per result:
- * `slot, status, payload, ms` (`ms`: how long the function took, which the
- * pool uses to decide how much work to send ahead). For a MODE_CHUNK task the
+ * `slot, status, payload, ms, start` (`ms`: how long the function took, which
+ * the pool uses to decide how much work to send ahead and reports as run
+ * time; `start`: when it started, on the worker's clock, for the wait time).
+ * Objects a task marked with `transfer()` travel in the message's transfer
+ * list. For a MODE_CHUNK task the
  * OK payload is flat too: `ok, value-or-wire-error` per item, stopping after
  * the first failure.
  */
@@ -107,12 +110,20 @@ export interface DoneMessage {
   results: unknown[];
 }
 /** Entries per result in {@linkcode DoneMessage.results}. */
-export const RESULT_STRIDE = 4;
+export const RESULT_STRIDE = 5;
 
 /** The worker is ready to run tasks. */
 export interface ReadyMessage {
   t: typeof MSG_READY;
+  /** The worker's `performance.timeOrigin` (its clock's zero). */
+  origin: number;
 }
+
+/**
+ * The key of the registered symbol (`Symbol.for`) with which `transfer()`
+ * marks a task's result: any copy of the module marks it the same way.
+ */
+export const TRANSFER_KEY = "@concurrent/futures/transfer";
 
 /** The initializer threw; `error` is a wire error. */
 export interface InitFailedMessage {

@@ -24,6 +24,30 @@ export function sourceOf(fn: (...args: never[]) => unknown): string {
       } to a worker: it is a class, not a function`,
     );
   }
+  if (/^(?:static\s+)?(?:get|set)\s*(?:[\[#"'`]|[^\s(])/.test(source)) {
+    throw new TypeError(
+      `Cannot send ${describe(fn.name)} to a worker as source: it is a ` +
+        "getter or setter, whose source text is not a function on its own; " +
+        "wrap it in a self-contained function, or use task() for a module " +
+        "export",
+    );
+  }
+  // Compiled here once per function (the pool caches its id), so that a
+  // source the worker could not compile fails at submit, not as a
+  // SyntaxError from the worker.
+  try {
+    compileSource(source);
+  } catch (error) {
+    if (error instanceof SyntaxError) {
+      throw new TypeError(
+        `Cannot send ${describe(fn.name)} to a worker as source: its ` +
+          `source text does not compile on its own (${error.message}); ` +
+          "wrap it in a self-contained function, or use task() for a " +
+          "module export",
+        { cause: error },
+      );
+    }
+  }
   return source;
 }
 

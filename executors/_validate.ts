@@ -55,3 +55,21 @@ export function validateOptions<T extends object>(
   }
   return value;
 }
+
+/** Checks an optional task priority: any finite number (default 0). */
+export function validatePriority(value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value !== "number") {
+    throw new TypeError(`'priority' must be a number, got ${typeof value}`);
+  }
+  if (!Number.isFinite(value)) {
+    throw new RangeError(`'priority' must be a finite number, got ${value}`);
+  }
+  return value;
+}
+
+/** Checks an optional `maxQueue`: an integer >= 0 or Infinity (default). */
+export function validateMaxQueue(value: unknown): number {
+  if (value === undefined || value === Infinity) return Infinity;
+  return validateInteger(value, "maxQueue", 0)!;
+}

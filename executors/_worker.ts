@@ -29,6 +29,7 @@ import {
   STATUS_OK,
   STATUS_SKIPPED,
   TASK_STRIDE,
+  TRANSFER_KEY,
 } from "./_protocol.ts";
 import { cloneFailure, toWire, type WireError } from "./_errors_wire.ts";
 import { CLOSURE_HINT, compileSource } from "./_source.ts";
@@ -85,6 +86,9 @@ let out: unknown[] = [];
 /** Slots in `out` whose payload is a chunk (checked item by item on failure). */
 const chunkSlots = new Set<number>();
 let lastFlush = 0;
+/** Objects the results in `out` move rather than copy (see transfer()). */
+let outTransfer: Transferable[] | undefined;
+const kTransfer = Symbol.for(TRANSFER_KEY);
 
 /**
  * Claims a task before it starts; `false` when the pool revoked it first
@@ -179,7 +183,7 @@ async function init(message: InitMessage): Promise<void> {
     }
   }
   ready = true;
-  send({ t: MSG_READY });
+  send({ t: MSG_READY, origin: performance.timeOrigin });
   pump();
 }
 
@@ -243,7 +247,7 @@ function pump(): void {
       queue[head + 3] = undefined;
       head += TASK_STRIDE;
       if (!claim(slot)) {
-        out.push(slot, STATUS_SKIPPED, undefined, 0);
+        out.push(slot, STATUS_SKIPPED, undefined, 0, 0);
         continue;
       }
       // Before a task that may take long, send the results gathered so far:
@@ -361,8 +365,25 @@ function finish(
   if (isChunk) chunkSlots.add(slot);
   const ms = now - start;
   entry.ms = entry.ms === undefined ? ms : entry.ms * 0.75 + ms * 0.25;
-  out.push(slot, status, payload, ms);
+  if (status === STATUS_OK) {
+    if (!isChunk) takeTransfer(payload);
+    else {
+      const items = payload as unknown[];
+      for (let i = 1; i < items.length; i += 2) takeTransfer(items[i]);
+    }
+  }
+  out.push(slot, status, payload, ms, start);
   return now;
+}
+
+/** Moves the list of a value marked by transfer() to this batch's list. */
+function takeTransfer(value: unknown): void {
+  if (typeof value !== "object" || value === null) return;
+  const list = (value as { [kTransfer]?: Transferable[] })[kTransfer];
+  if (list === undefined) return;
+  delete (value as { [kTransfer]?: Transferable[] })[kTransfer];
+  if (outTransfer === undefined) outTransfer = [...list];
+  else outTransfer.push(...list);
 }
 
 /** Sends the results gathered so far in one message. */
@@ -370,9 +391,11 @@ function flush(): void {
   lastFlush = performance.now();
   if (out.length === 0) return;
   const results = out;
+  const transfer = outTransfer;
   out = [];
+  outTransfer = undefined;
   try {
-    post({ t: MSG_DONE, results } satisfies DoneMessage);
+    post({ t: MSG_DONE, results } satisfies DoneMessage, transfer);
   } catch {
     // Some result cannot be cloned: find it, and fail only its task.
     post({ t: MSG_DONE, results: cloneable(results) } satisfies DoneMessage);

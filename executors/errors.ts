@@ -166,3 +166,37 @@ export class WorkerCrashedError extends Error {
     this.name = "WorkerCrashedError";
   }
 }
+
+/**
+ * Thrown (synchronously) by `submit` and `run` when `maxQueue` tasks are
+ * already waiting; nothing is queued. `map` never throws it: it waits for
+ * room. Await the executor's `ready()` before submitting to avoid it.
+ *
+ * @example Usage
+ * ```ts
+ * import { AsyncExecutor, QueueFullError } from "@concurrent/futures";
+ * import { assertThrows } from "@std/assert";
+ *
+ * await using executor = new AsyncExecutor({ maxConcurrency: 1, maxQueue: 1 });
+ * const gate = Promise.withResolvers<void>();
+ * executor.submit(() => gate.promise); // runs
+ * executor.submit(() => 2); // waits
+ * assertThrows(() => executor.submit(() => 3), QueueFullError);
+ * gate.resolve();
+ * ```
+ */
+export class QueueFullError extends Error {
+  /**
+   * Constructs a new instance.
+   *
+   * @param message The error message.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(
+    message = "The executor's queue is full (maxQueue)",
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "QueueFullError";
+  }
+}

@@ -4,6 +4,7 @@
 import { CancelledError, InvalidStateError, TimeoutError } from "./errors.ts";
 import {
   kAddWaiter,
+  kCancelHook,
   kFailed,
   kForceCancel,
   kOutcome,
@@ -15,10 +16,37 @@ import {
   validateTimeout,
 } from "./_validate.ts";
 
-/** The states of a {@linkcode Future}. */
+/**
+ * The states of a {@linkcode Future}.
+ *
+ * @example Usage
+ * ```ts
+ * import { Future, type FutureState } from "@concurrent/futures";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const future = new Future<number>();
+ * const states: FutureState[] = [future.state];
+ * future.setRunningOrNotifyCancel();
+ * states.push(future.state);
+ * future.setResult(1);
+ * states.push(future.state);
+ * assertEquals(states, ["pending", "running", "finished"]);
+ * ```
+ */
 export type FutureState = "pending" | "running" | "cancelled" | "finished";
 
-/** Options for {@linkcode Future.result} and {@linkcode Future.exception}. */
+/**
+ * Options for {@linkcode Future.result} and {@linkcode Future.exception}.
+ *
+ * @example Usage
+ * ```ts
+ * import { Future, type ResultOptions, TimeoutError } from "@concurrent/futures";
+ * import { assertRejects } from "@std/assert";
+ *
+ * const options: ResultOptions = { timeout: 1 };
+ * await assertRejects(() => new Future().result(options), TimeoutError);
+ * ```
+ */
 export interface ResultOptions {
   /**
    * Milliseconds to wait before rejecting with `TimeoutError`. The future
@@ -29,7 +57,18 @@ export interface ResultOptions {
   signal?: AbortSignal;
 }
 
-/** Options for {@linkcode Future.cancel}. */
+/**
+ * Options for {@linkcode Future.cancel}.
+ *
+ * @example Usage
+ * ```ts
+ * import { type CancelOptions, Future } from "@concurrent/futures";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const options: CancelOptions = { force: false };
+ * assertEquals(new Future().cancel(options), true);
+ * ```
+ */
 export interface CancelOptions {
   /**
    * Also stop a task that is already running, where the executor can (a
@@ -74,6 +113,7 @@ export class Future<T> implements PromiseLike<T> {
   #resolve: ((value: unknown) => void) | undefined;
   #reject: ((reason: unknown) => void) | undefined;
   #forceCancel: (() => boolean) | undefined;
+  #cancelHook: { cancelled(wasPending: boolean): void } | undefined;
 
   /**
    * The current state.
@@ -114,6 +154,7 @@ export class Future<T> implements PromiseLike<T> {
     const { force = false } = validateOptions(options);
     if (this.#state === "cancelled") return true;
     if (this.#state === "finished") return false;
+    const wasPending = this.#state === "pending";
     if (this.#state === "running") {
       if (!force || this.#forceCancel === undefined) return false;
       const stop = this.#forceCancel;
@@ -125,6 +166,7 @@ export class Future<T> implements PromiseLike<T> {
     }
     this.#state = "cancelled";
     this.#complete();
+    this.#cancelHook?.cancelled(wasPending);
     return true;
   }
 
@@ -291,6 +333,54 @@ export class Future<T> implements PromiseLike<T> {
   }
 
   /**
+   * Attaches a rejection handler, as `Promise.prototype.catch` does on the
+   * future's outcome.
+   *
+   * @typeParam R The type the handler returns.
+   * @param onrejected Called with the error (`CancelledError` if cancelled).
+   * @returns A promise of the value, or of what the handler returns.
+   *
+   * @example Usage
+   * ```ts
+   * import { Future } from "@concurrent/futures";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const future = new Future<number>();
+   * future.setException(new Error("boom"));
+   * assertEquals(await future.catch((error) => (error as Error).message), "boom");
+   * ```
+   */
+  catch<R = never>(
+    onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null,
+  ): Promise<T | R> {
+    return this.#asPromise().catch(onrejected);
+  }
+
+  /**
+   * Attaches a handler called once the future is done, however it ended, as
+   * `Promise.prototype.finally` does.
+   *
+   * @param onfinally Called with no argument once the future is done.
+   * @returns A promise that settles as the future did (or rejects with what
+   * the handler throws).
+   *
+   * @example Usage
+   * ```ts
+   * import { Future } from "@concurrent/futures";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const future = new Future<number>();
+   * future.setResult(1);
+   * let cleaned = false;
+   * assertEquals(await future.finally(() => cleaned = true), 1);
+   * assertEquals(cleaned, true);
+   * ```
+   */
+  finally(onfinally?: (() => void) | null): Promise<T> {
+    return this.#asPromise().finally(onfinally);
+  }
+
+  /**
    * Marks the future as running, as an executor does just before it starts
    * the work; or, when the future was cancelled meanwhile, says so.
    *
@@ -367,17 +457,38 @@ export class Future<T> implements PromiseLike<T> {
     this.#complete();
   }
 
-  /** Installs the executor's way to stop this future's running task. */
+  /**
+   * Installs the executor's way to stop this future's running task.
+   *
+   * @ignore
+   */
   [kForceCancel](stop: (() => boolean) | undefined): void {
     this.#forceCancel = stop;
   }
 
-  /** Whether the future finished with an error. */
+  /**
+   * Installs the object told when the future is cancelled.
+   *
+   * @ignore
+   */
+  [kCancelHook](hook: { cancelled(wasPending: boolean): void }): void {
+    this.#cancelHook = hook;
+  }
+
+  /**
+   * Whether the future finished with an error.
+   *
+   * @ignore
+   */
   [kFailed](): boolean {
     return this.#failed;
   }
 
-  /** The outcome, read synchronously; `undefined` while not done. */
+  /**
+   * The outcome, read synchronously; `undefined` while not done.
+   *
+   * @ignore
+   */
   [kOutcome]():
     | { ok: true; value: T }
     | { ok: false; error: unknown }
@@ -391,14 +502,22 @@ export class Future<T> implements PromiseLike<T> {
       : { ok: true, value: this.#value as T };
   }
 
-  /** Adds a removable completion listener; returns false if already done. */
+  /**
+   * Adds a removable completion listener; returns false if already done.
+   *
+   * @ignore
+   */
   [kAddWaiter](fn: (f: Future<T>) => void): boolean {
     if (this.done()) return false;
     (this.#waiters ??= new Set()).add(fn as Callback);
     return true;
   }
 
-  /** Removes a listener added with `kAddWaiter`. */
+  /**
+   * Removes a listener added with `kAddWaiter`.
+   *
+   * @ignore
+   */
   [kRemoveWaiter](fn: (f: Future<T>) => void): void {
     this.#waiters?.delete(fn as Callback);
   }

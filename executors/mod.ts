@@ -15,3 +15,4 @@ export * from "./executor.ts";
 export * from "./async_executor.ts";
 export * from "./worker_pool_executor.ts";
 export * from "./process_pool_executor.ts";
+export * from "./transfer.ts";

@@ -4,6 +4,15 @@
 /**
  * Any function: every function type is assignable to it (parameters are
  * contravariant), without `any` in the public surface.
+ *
+ * @example Usage
+ * ```ts
+ * import type { AnyFunction } from "@concurrent/futures";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const fns: AnyFunction[] = [(n: number) => n + 1, (s: string) => s.length];
+ * assertEquals(fns.length, 2);
+ * ```
  */
 export type AnyFunction = (...args: never[]) => unknown;
 
@@ -13,6 +22,15 @@ export type AnyFunction = (...args: never[]) => unknown;
  * name). Made with {@linkcode task} or {@linkcode tasks}.
  *
  * @typeParam F The type of the exported function.
+ *
+ * @example Usage
+ * ```ts
+ * import { Task, task } from "@concurrent/futures";
+ * import { assert } from "@std/assert";
+ *
+ * const fib = task<(n: number) => number>("https://example.com/math.ts", "fib");
+ * assert(fib instanceof Task);
+ * ```
  */
 export class Task<F extends AnyFunction = AnyFunction> {
   /** The absolute URL of the module. */
@@ -48,6 +66,16 @@ export class Task<F extends AnyFunction = AnyFunction> {
  *
  * @typeParam A The argument types.
  * @typeParam R The return type.
+ *
+ * @example Usage
+ * ```ts
+ * import { AsyncExecutor, type Callable } from "@concurrent/futures";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const double: Callable<[number], number> = (n) => n * 2;
+ * await using executor = new AsyncExecutor();
+ * assertEquals(await executor.submit(double, 21), 42);
+ * ```
  */
 export type Callable<A extends unknown[], R> =
   | ((...args: A) => R)
@@ -58,6 +86,16 @@ export type Callable<A extends unknown[], R> =
  * {@linkcode tasks}.
  *
  * @typeParam M The module's type, `typeof import("./m.ts")`.
+ *
+ * @example Usage
+ * ```ts
+ * import { type Tasks, tasks } from "@concurrent/futures";
+ * import { assertEquals } from "@std/assert";
+ *
+ * type MathModule = { square(n: number): number };
+ * const math: Tasks<MathModule> = tasks<MathModule>("https://example.com/m.ts");
+ * assertEquals(math.square.exportName, "square");
+ * ```
  */
 export type Tasks<M> = {
   readonly [K in keyof M as M[K] extends AnyFunction ? K : never]: M[K] extends

@@ -10,23 +10,86 @@ import {
   validateTimeout,
 } from "./_validate.ts";
 
-/** {@linkcode wait} returns when any future finishes or is cancelled. */
+/**
+ * {@linkcode wait} returns when any future finishes or is cancelled.
+ *
+ * @example Usage
+ * ```ts
+ * import { FIRST_COMPLETED, Future, wait } from "@concurrent/futures";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const [a, b] = [new Future<number>(), new Future<number>()];
+ * a.setResult(1);
+ * const { done } = await wait([a, b], { returnWhen: FIRST_COMPLETED });
+ * assertEquals(done, new Set([a]));
+ * ```
+ */
 export const FIRST_COMPLETED = "FIRST_COMPLETED";
 /**
  * {@linkcode wait} returns when any future fails with an error, or when all
  * are done if none fails.
+ *
+ * @example Usage
+ * ```ts
+ * import { FIRST_EXCEPTION, Future, wait } from "@concurrent/futures";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const [a, b] = [new Future<number>(), new Future<number>()];
+ * a.setException(new Error("failed"));
+ * const { notDone } = await wait([a, b], { returnWhen: FIRST_EXCEPTION });
+ * assertEquals(notDone, new Set([b]));
+ * ```
  */
 export const FIRST_EXCEPTION = "FIRST_EXCEPTION";
-/** {@linkcode wait} returns when all futures are done. */
+/**
+ * {@linkcode wait} returns when all futures are done.
+ *
+ * @example Usage
+ * ```ts
+ * import { ALL_COMPLETED, Future, wait } from "@concurrent/futures";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const [a, b] = [new Future<number>(), new Future<number>()];
+ * a.setResult(1);
+ * b.cancel();
+ * const { done } = await wait([a, b], { returnWhen: ALL_COMPLETED });
+ * assertEquals(done.size, 2);
+ * ```
+ */
 export const ALL_COMPLETED = "ALL_COMPLETED";
 
-/** When {@linkcode wait} returns. */
+/**
+ * When {@linkcode wait} returns.
+ *
+ * @example Usage
+ * ```ts
+ * import { Future, type ReturnWhen, wait } from "@concurrent/futures";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const returnWhen: ReturnWhen = "ALL_COMPLETED";
+ * const future = new Future<number>();
+ * future.setResult(1);
+ * assertEquals((await wait([future], { returnWhen })).done.size, 1);
+ * ```
+ */
 export type ReturnWhen =
   | typeof FIRST_COMPLETED
   | typeof FIRST_EXCEPTION
   | typeof ALL_COMPLETED;
 
-/** Options for {@linkcode wait}. */
+/**
+ * Options for {@linkcode wait}.
+ *
+ * @example Usage
+ * ```ts
+ * import { Future, wait, type WaitOptions } from "@concurrent/futures";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const options: WaitOptions = { timeout: 1 };
+ * const { notDone } = await wait([new Future()], options);
+ * assertEquals(notDone.size, 1);
+ * ```
+ */
 export interface WaitOptions {
   /** Milliseconds to wait at most; then the sets are returned as they are. */
   timeout?: number;
@@ -36,7 +99,20 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
-/** The two sets {@linkcode wait} returns. */
+/**
+ * The two sets {@linkcode wait} returns.
+ *
+ * @example Usage
+ * ```ts
+ * import { Future, wait, type WaitResult } from "@concurrent/futures";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const future = new Future<number>();
+ * future.setResult(1);
+ * const result: WaitResult<number> = await wait([future]);
+ * assertEquals([result.done.size, result.notDone.size], [1, 0]);
+ * ```
+ */
 export interface WaitResult<T> {
   /** The futures that are done (finished or cancelled). */
   done: Set<Future<T>>;
@@ -44,7 +120,24 @@ export interface WaitResult<T> {
   notDone: Set<Future<T>>;
 }
 
-/** Options for {@linkcode asCompleted}. */
+/**
+ * Options for {@linkcode asCompleted}.
+ *
+ * @example Usage
+ * ```ts
+ * import {
+ *   type AsCompletedOptions,
+ *   asCompleted,
+ *   Future,
+ * } from "@concurrent/futures";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const future = new Future<number>();
+ * future.setResult(1);
+ * const options: AsCompletedOptions = { timeout: 1_000 };
+ * assertEquals((await Array.fromAsync(asCompleted([future], options))).length, 1);
+ * ```
+ */
 export interface AsCompletedOptions {
   /**
    * Milliseconds, counted from the call, after which the iterator throws

@@ -9,15 +9,19 @@ import {
 import type {
   Executor,
   MapOptions,
+  ReadyOptions,
   RunOptions,
   ShutdownOptions,
+  WorkerEventDetail,
 } from "./executor.ts";
 import type { Future } from "./future.ts";
-import { type Callable, Task } from "./task.ts";
+import type { Callable } from "./task.ts";
 import { type MapHost, mapImpl, type Settled } from "./_map.ts";
 import {
   validateInteger,
+  validateMaxQueue,
   validateOptions,
+  validatePriority,
   validateSignal,
   validateTimeout,
 } from "./_validate.ts";
@@ -33,8 +37,12 @@ import {
   STATUS_SKIPPED,
   type WorkerMessage,
 } from "./_protocol.ts";
-import { fromWire, type WireError } from "./_errors_wire.ts";
-import { sourceOf } from "./_source.ts";
+import { describeError, fromWire, type WireError } from "./_errors_wire.ts";
+import { PoolFunctions } from "./_pool_functions.ts";
+import type {
+  WorkerPoolExecutorOptions,
+  WorkerPoolStats,
+} from "./worker_pool_options.ts";
 import {
   chooseWorker,
   type DispatchContext,
@@ -42,84 +50,30 @@ import {
   WAIT,
 } from "./_pool_dispatch.ts";
 import {
+  chunkResults,
   DONE,
   PoolFuture,
   PoolTask,
   QUEUED,
   RUNNING,
   SENT,
+  settle,
   type TaskOwner,
   type TaskState,
 } from "./_pool_task.ts";
 import { PoolWorker, type WorkerListener } from "./_pool_worker.ts";
-import { canUnref, unrefTimer } from "./_pool_unref.ts";
+import { canUnref } from "./_pool_unref.ts";
+import { IdleRetirement } from "./_pool_idle.ts";
+import { countedWorkers, workerCounts } from "./_pool_recycle.ts";
+import { PoolQueue } from "./_pool_queue.ts";
+import { TimeHistogram, Utilization } from "./_stats.ts";
+import { Backpressure } from "./_backpressure.ts";
 import { kBackend, type PoolBackend } from "./_channel.ts";
 
-/** Options for the {@linkcode WorkerPoolExecutor} constructor. */
-export interface WorkerPoolExecutorOptions {
-  /**
-   * The most workers at once (an integer >= 1). Default
-   * `navigator.hardwareConcurrency`.
-   */
-  maxWorkers?: number;
-  /** Workers kept while idle (an integer from 0 to `maxWorkers`). Default 0. */
-  minWorkers?: number;
-  /**
-   * Milliseconds an idle worker above `minWorkers` waits for work before it
-   * is stopped (a number >= 0; `Infinity`: never). Default 1000.
-   */
-  idleTimeout?: number;
-  /**
-   * Tasks a worker runs before it is replaced by a fresh one (an integer
-   * >= 1; a `map` chunk counts as one task). Default: no limit.
-   */
-  maxTasksPerWorker?: number;
-  /**
-   * Tasks a worker runs at once (an integer >= 1): more than 1 lets async
-   * tasks overlap their waits on one worker. Default 1.
-   */
-  concurrentTasksPerWorker?: number;
-  /**
-   * Runs in each worker as it starts, before any task (awaited when async).
-   * If it throws, the executor is broken: every pending task fails with
-   * `BrokenExecutorError`, and so does every later `submit`.
-   */
-  initializer?: Callable<never[], unknown>;
-  /** The initializer's arguments. */
-  initargs?: unknown[];
-  /**
-   * The prefix of each Worker's name (`self.name` inside the worker, which
-   * is `${name}-${n}`). Default `"WorkerPoolExecutor-${k}"`.
-   */
-  name?: string;
-  /**
-   * The workers' permissions, as Deno's `Worker` option `deno.permissions`
-   * (`"inherit"`, `"none"` or a `Deno.PermissionOptionsObject`). Deno only
-   * accepts it with `--unstable-worker-options` (or `"unstable":
-   * ["worker-options"]` in deno.json); without it Deno ends the process when
-   * the first worker starts ("Unstable API 'Worker.deno.permissions'"), and
-   * offers no way to check beforehand. Default: inherit the caller's.
-   */
-  permissions?: Deno.PermissionOptions;
-}
-
-/** A snapshot of a {@linkcode WorkerPoolExecutor}'s state. */
-export interface WorkerPoolStats {
-  /** Workers alive (starting, busy or idle). */
-  workers: number;
-  /** Workers holding at least one task. */
-  busy: number;
-  /** Tasks pending: waiting in the pool, or sent ahead to a worker. */
-  queued: number;
-  /** Tasks running (see the class notes on sending ahead). */
-  running: number;
-  /** Tasks that finished with a value. */
-  completed: number;
-  /** Tasks that finished with an error (timeouts and crashes included). */
-  failed: number;
-  /** Tasks cancelled. */
-  cancelled: number;
-}
+export type {
+  WorkerPoolExecutorOptions,
+  WorkerPoolStats,
+} from "./worker_pool_options.ts";
 
 const WORKER_URL = new URL("./_worker.ts", import.meta.url);
 /**
@@ -128,8 +82,12 @@ const WORKER_URL = new URL("./_worker.ts", import.meta.url);
  * so a worker running tiny tasks never waits for the next batch.
  */
 const AHEAD_BUDGET_MS = 2;
-/** How much an idle timer may fire early (timers are not exact). */
-const TIMER_SLACK_MS = 1;
+/**
+ * A worker's last task must be expected to take at least this long (ms) for
+ * its replacement to start early: a start costs CPU (~25 ms), and for tiny
+ * tasks two starts at once on few cores are slower than one after the other.
+ */
+const EARLY_REPLACEMENT_MS = 2;
 /**
  * Workers that may die in a row without answering for any task before the
  * pool gives up (BrokenExecutorError) rather than respawn them forever.
@@ -205,7 +163,7 @@ let pools = 0;
  * assertEquals(await future, 6765);
  * ```
  */
-export class WorkerPoolExecutor implements Executor {
+export class WorkerPoolExecutor extends EventTarget implements Executor {
   readonly #maxWorkers: number;
   readonly #minWorkers: number;
   readonly #idleTimeout: number | undefined;
@@ -221,8 +179,7 @@ export class WorkerPoolExecutor implements Executor {
   readonly #closing = new Set<Promise<void>>();
   #workers: PoolWorker[] = [];
   #spawned = 0;
-  #queue: (PoolTask | undefined)[] = [];
-  #queueHead = 0;
+  #queue = new PoolQueue<PoolTask>();
   #seq = 0;
   // Tasks by state, and settled tasks by outcome.
   #queued = 0;
@@ -231,25 +188,28 @@ export class WorkerPoolExecutor implements Executor {
   #completed = 0;
   #failed = 0;
   #cancelled = 0;
-  // The functions sent so far: an id per distinct source or module export.
-  readonly #fnIds = new WeakMap<object, number>();
-  readonly #keys = new Map<string, number>();
-  readonly #defs: FnDef[] = [];
-  /** Moving average of each function's cost per item (ms). */
-  readonly #costs: (number | undefined)[] = [];
+  readonly #functions = new PoolFunctions();
   #dispatchScheduled = false;
   /** Workers that died in a row without a single answer. */
   #fruitless = 0;
   #shutdown = false;
   #broken: BrokenExecutorError | undefined;
   #drained: PromiseWithResolvers<void> | undefined;
-  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #idle: IdleRetirement;
+  /** Whether work came since the pool was last idle ("idle" event). */
+  #active = false;
+  /** performance.now() for this turn's submits (see #enqueue). */
+  #now = 0;
+  #nowFresh = false;
+  readonly #waitTime = new TimeHistogram();
+  readonly #runTime = new TimeHistogram();
+  readonly #utilization: Utilization;
+  readonly #backpressure: Backpressure;
   readonly #context: DispatchContext & { canSpawn: boolean; cost: number };
   readonly #owner: TaskOwner;
   readonly #listener: WorkerListener;
   readonly #mapHost: MapHost;
   readonly #dispatch = () => this.#dispatchNow();
-  readonly #defOf = (id: number) => this.#defs[id];
 
   /**
    * Constructs a new pool. No worker starts until there is work.
@@ -272,6 +232,7 @@ export class WorkerPoolExecutor implements Executor {
    * ```
    */
   constructor(options?: WorkerPoolExecutorOptions) {
+    super();
     const opts = validateOptions(options);
     this.#maxWorkers = validateInteger(opts.maxWorkers, "maxWorkers", 1) ??
       Math.max(1, globalThis.navigator?.hardwareConcurrency ?? 1);
@@ -312,8 +273,8 @@ export class WorkerPoolExecutor implements Executor {
     }
     this.#permissions = permissions;
     if (opts.initializer !== undefined) {
-      const id = this.#fnId(opts.initializer, "initializer");
-      this.#init = this.#defs[id];
+      const id = this.#functions.id(opts.initializer, "initializer");
+      this.#init = this.#functions.def(id);
     }
     if (opts.initargs !== undefined) {
       if (!Array.isArray(opts.initargs)) {
@@ -322,6 +283,11 @@ export class WorkerPoolExecutor implements Executor {
       structuredClone(opts.initargs);
       this.#initargs = opts.initargs;
     }
+    this.#backpressure = new Backpressure(
+      validateMaxQueue(opts.maxQueue),
+      this,
+    );
+    this.#utilization = new Utilization(this.#maxWorkers * this.#concurrency);
     this.#context = {
       canSpawn: false,
       concurrency: this.#concurrency,
@@ -336,13 +302,25 @@ export class WorkerPoolExecutor implements Executor {
       onMessage: (worker, message) => this.#onMessage(worker, message),
       onError: (worker, error) => this.#onWorkerDied(worker, error),
     };
+    // Fewer workers may stay idle than the floor (see _pool_unref.ts).
+    const floor = canUnref ? this.#minWorkers : 0;
+    const workers = () => this.#workers;
+    this.#idle = new IdleRetirement(this.#idleTimeout, {
+      get workers() {
+        return workers();
+      },
+      floor,
+      retire: (worker) => this.#retire(worker, "idle"),
+    });
     this.#mapHost = {
       parallelism: this.#maxWorkers * this.#concurrency,
       checkOpen: () => this.#checkOpen(),
       submitChunk: <T, R>(fn: Callable<[T], R>, items: T[]) =>
-        this.#enqueue(fn, items, true, undefined).future as Future<
+        this.#enqueue(fn, items, true, undefined, 0).future as Future<
           Settled<Awaited<R>>[]
         >,
+      ready: () => this.ready(),
+      hasRoom: () => this.#waiting() < this.#backpressure.limit,
     };
   }
 
@@ -373,7 +351,7 @@ export class WorkerPoolExecutor implements Executor {
     fn: Callable<A, R>,
     ...args: A
   ): Future<Awaited<R>> {
-    return this.#enqueue(fn, args, false, undefined).future as Future<
+    return this.#enqueue(fn, args, false, undefined, 0).future as Future<
       Awaited<R>
     >;
   }
@@ -430,6 +408,7 @@ export class WorkerPoolExecutor implements Executor {
     const opts = validateOptions(options);
     const signal = validateSignal(opts.signal);
     const timeout = validateTimeout(opts.timeout);
+    const priority = validatePriority(opts.priority);
     let transfer = opts.transfer;
     if (transfer !== undefined && !Array.isArray(transfer)) {
       throw new TypeError("'transfer' must be an array");
@@ -440,7 +419,8 @@ export class WorkerPoolExecutor implements Executor {
     ) {
       // Checked first: nothing is moved for a call that throws.
       this.#checkOpen();
-      this.#fnId(fn as Callable<unknown[], unknown>);
+      this.#functions.id(fn);
+      this.#admit();
       try {
         ({ args: callArgs, transfer } = structuredClone(
           { args, transfer },
@@ -455,7 +435,7 @@ export class WorkerPoolExecutor implements Executor {
     } else {
       transfer = undefined;
     }
-    const task = this.#enqueue(fn, callArgs, false, transfer);
+    const task = this.#enqueue(fn, callArgs, false, transfer, priority);
     const future = task.future;
     if (signal !== undefined) {
       if (signal.aborted) {
@@ -554,6 +534,7 @@ export class WorkerPoolExecutor implements Executor {
         );
       }
       this.#shutdown = true;
+      this.#backpressure.close(new ExecutorShutdownError());
       this.#drained ??= Promise.withResolvers<void>();
       if (cancelFutures) this.#cancelPending();
       this.#checkDrained();
@@ -608,17 +589,52 @@ export class WorkerPoolExecutor implements Executor {
    * ```
    */
   stats(): WorkerPoolStats {
-    let busy = 0;
-    for (const worker of this.#workers) if (worker.inFlight > 0) busy++;
+    const { workers, busy } = workerCounts(this.#workers);
     return {
-      workers: this.#workers.length,
+      workers,
       busy,
       queued: this.#queued + this.#pending,
       running: this.#running,
       completed: this.#completed,
       failed: this.#failed,
       cancelled: this.#cancelled,
+      waitTime: this.#waitTime.snapshot(),
+      runTime: this.#runTime.snapshot(),
+      utilization: this.#utilization.value(),
     };
+  }
+
+  /**
+   * Waits until a `submit` would not throw `QueueFullError`: fewer than
+   * `maxQueue` tasks wait for a worker (at once when that already holds).
+   *
+   * @param options `signal`: stop waiting when aborted.
+   * @returns A promise that resolves when there is room; it rejects with
+   * `ExecutorShutdownError` when `shutdown()` begins first (or has begun),
+   * `BrokenExecutorError` when the pool is broken, or the signal's reason.
+   *
+   * @example Usage
+   * ```ts
+   * import { WorkerPoolExecutor } from "@concurrent/futures";
+   * import { assertEquals } from "@std/assert";
+   *
+   * await using pool = new WorkerPoolExecutor({ maxWorkers: 1, maxQueue: 4 });
+   * const results = [];
+   * for (let i = 0; i < 20; i++) {
+   *   await pool.ready(); // never more than 4 waiting
+   *   results.push(pool.submit((n: number) => n * 2, i));
+   * }
+   * assertEquals((await Promise.all(results))[19], 38);
+   * ```
+   */
+  ready(options?: ReadyOptions): Promise<void> {
+    try {
+      const signal = validateSignal(validateOptions(options).signal);
+      this.#checkOpen();
+      return this.#backpressure.wait(this.#waiting(), signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   // ---------------------------------------------------------------- submit
@@ -628,14 +644,34 @@ export class WorkerPoolExecutor implements Executor {
     if (this.#shutdown) throw new ExecutorShutdownError();
   }
 
+  /**
+   * Tasks that would wait for a worker: those pending beyond the capacity
+   * still free (see _backpressure.ts).
+   */
+  #waiting(): number {
+    const free = this.#maxWorkers * this.#concurrency - this.#running;
+    const pending = this.#queued + this.#pending;
+    return free > 0 ? pending - free : pending;
+  }
+
+  /** Throws QueueFullError when a submit would exceed `maxQueue`. */
+  #admit(): void {
+    if (this.#backpressure.limit !== Infinity) {
+      this.#backpressure.admit(this.#waiting());
+    }
+  }
+
   #enqueue(
     fn: unknown,
     args: unknown[],
     chunk: boolean,
     transfer: Transferable[] | undefined,
+    priority: number,
   ): PoolTask {
     this.#checkOpen();
-    const fnId = this.#fnId(fn);
+    const fnId = this.#functions.id(fn);
+    // map() waits for room itself (it never throws QueueFullError).
+    if (!chunk) this.#admit();
     const future = new PoolFuture<unknown>();
     const task = new PoolTask(
       this.#seq++,
@@ -645,47 +681,22 @@ export class WorkerPoolExecutor implements Executor {
       chunk,
       args,
       transfer,
+      priority,
     );
+    // One clock read per turn of submits: the wait time counts from then.
+    if (!this.#nowFresh) {
+      this.#now = performance.now();
+      this.#nowFresh = true;
+    }
+    task.submitted = this.#now;
     this.#queue.push(task);
     this.#queued++;
+    this.#active = true;
+    if (this.#backpressure.limit !== Infinity) {
+      this.#backpressure.grew(this.#waiting());
+    }
     this.#scheduleDispatch();
     return task;
-  }
-
-  /** The id of a callable, registering its definition the first time. */
-  #fnId(fn: unknown, what = "fn"): number {
-    if (typeof fn === "function") {
-      let id = this.#fnIds.get(fn);
-      if (id === undefined) {
-        const source = sourceOf(fn as (...args: never[]) => unknown);
-        id = this.#register(`s:${source}`, (id) => [id, source]);
-        this.#fnIds.set(fn, id);
-      }
-      return id;
-    }
-    if (fn instanceof Task) {
-      let id = this.#fnIds.get(fn);
-      if (id === undefined) {
-        const { module, exportName } = fn;
-        id = this.#register(
-          `m:${module}#${exportName}`,
-          (id) => [id, module, exportName],
-        );
-        this.#fnIds.set(fn, id);
-      }
-      return id;
-    }
-    throw new TypeError(`'${what}' must be a function or a Task`);
-  }
-
-  #register(key: string, def: (id: number) => FnDef): number {
-    let id = this.#keys.get(key);
-    if (id === undefined) {
-      id = this.#defs.length;
-      this.#defs.push(def(id));
-      this.#keys.set(key, id);
-    }
-    return id;
   }
 
   // -------------------------------------------------------------- dispatch
@@ -699,29 +710,31 @@ export class WorkerPoolExecutor implements Executor {
   /** Hands queued tasks to workers, then sends each worker one message. */
   #dispatchNow(): void {
     this.#dispatchScheduled = false;
+    this.#nowFresh = false;
     if (this.#broken !== undefined) return;
     const queue = this.#queue;
     const context = this.#context;
     const runningLimit = this.#concurrency + 1;
-    let head = this.#queueHead;
-    while (head < queue.length) {
-      const task = queue[head]!;
+    let task: PoolTask | undefined;
+    while ((task = queue.peek()) !== undefined) {
       if (task.state !== QUEUED) {
-        queue[head++] = undefined;
+        queue.shift();
         continue;
       }
-      context.canSpawn = this.#workers.length < this.#maxWorkers;
-      context.cost = this.#costOf(task);
+      context.canSpawn =
+        countedWorkers(this.#workers, this.#maxTasksPerWorker) <
+          this.#maxWorkers;
+      context.cost = this.#functions.cost(task.fnId, task.weight);
       const choice = chooseWorker(this.#workers, context);
       if (choice === WAIT) break;
       const worker = choice === SPAWN ? this.#spawn() : this.#workers[choice];
       if (worker === undefined) return; // spawning failed: broken
-      queue[head++] = undefined;
+      queue.shift();
       this.#queued--;
       task.cost = context.cost;
       // A task put back after a crash may be marked running already.
       const wasRunning = task.future.running();
-      worker.assign(task, this.#defOf, runningLimit);
+      worker.assign(task, this.#functions.def, runningLimit);
       const state = task.state as TaskState;
       if (wasRunning && state === SENT) worker.promote(task);
       if ((task.state as TaskState) === RUNNING) {
@@ -730,15 +743,13 @@ export class WorkerPoolExecutor implements Executor {
       } else {
         this.#pending++;
       }
-    }
-    if (head === queue.length) {
-      this.#queue = [];
-      this.#queueHead = 0;
-    } else if (head > 1024 && head * 2 > queue.length) {
-      this.#queue = queue.slice(head);
-      this.#queueHead = 0;
-    } else {
-      this.#queueHead = head;
+      // Its last task: the replacement starts now (see _pool_recycle.ts).
+      if (
+        worker.sent >= worker.quota && this.#queued > 0 &&
+        task.cost >= EARLY_REPLACEMENT_MS
+      ) {
+        this.#spawnReplacement(worker);
+      }
     }
     const failures: [PoolTask, unknown][] = [];
     for (const worker of this.#workers) {
@@ -756,17 +767,16 @@ export class WorkerPoolExecutor implements Executor {
     for (const [task, error] of failures) {
       settle(task, () => task.future.setException(error));
     }
-    if (failures.length > 0) this.#checkDrained();
+    if (failures.length > 0) this.#changed();
   }
 
-  #costOf(task: PoolTask): number {
-    const cost = this.#costs[task.fnId];
-    return cost === undefined ? Infinity : cost * task.weight;
-  }
-
-  #learn(fnId: number, ms: number): void {
-    const cost = this.#costs[fnId];
-    this.#costs[fnId] = cost === undefined ? ms : cost * 0.75 + ms * 0.25;
+  /** Starts a worker's replacement early (see _pool_recycle.ts). */
+  #spawnReplacement(worker: PoolWorker): void {
+    // `worker` stops counting once replaced.
+    const others = countedWorkers(this.#workers, this.#maxTasksPerWorker) - 1;
+    if (others >= this.#maxWorkers) return;
+    const replacement = this.#spawn();
+    if (replacement !== undefined) replacement.replaces = worker;
   }
 
   #markRunning(task: PoolTask): void {
@@ -794,6 +804,11 @@ export class WorkerPoolExecutor implements Executor {
       return undefined;
     }
     this.#workers.push(worker);
+    this.dispatchEvent(
+      new CustomEvent<WorkerEventDetail>("workerstart", {
+        detail: { name: worker.name },
+      }),
+    );
     return worker;
   }
 
@@ -806,6 +821,8 @@ export class WorkerPoolExecutor implements Executor {
         break;
       case MSG_READY:
         worker.ready = true;
+        // Its clock's zero against ours, for the wait times it reports.
+        worker.clockOffset = message.origin - performance.timeOrigin;
         break;
       case MSG_INIT_FAILED:
         this.#break(
@@ -816,21 +833,35 @@ export class WorkerPoolExecutor implements Executor {
       case MSG_FATAL:
         this.#onWorkerDied(worker, fromWire(message.error as WireError));
         break;
-      case MSG_CLOSING:
-        this.#crash(
-          worker,
-          undefined,
-          `The worker running this task closed itself (${
-            message.how === "close" ? "self.close()" : "Deno.exit()"
-          })`,
-        );
+      case MSG_CLOSING: {
+        const how = message.how === "close" ? "self.close()" : "Deno.exit()";
+        if (!worker.ready) {
+          // Closed by the initializer: every worker would do the same.
+          this.#break(
+            new Error(`The initializer closed the worker (${how})`),
+            "A worker failed to start",
+          );
+        } else {
+          this.#crash(
+            worker,
+            undefined,
+            `The worker running this task closed itself (${how})`,
+            undefined,
+            new Error(`The worker closed itself (${how})`),
+          );
+        }
         break;
+      }
     }
   }
 
   #onDone(worker: PoolWorker, results: unknown[]): void {
     this.#fruitless = 0;
     const settled: unknown[] = [];
+    const offset = worker.clockOffset;
+    const waitTime = this.#waitTime;
+    const runTime = this.#runTime;
+    let busy = 0;
     for (let i = 0; i < results.length; i += RESULT_STRIDE) {
       const task = worker.answer(results[i] as number);
       if (task === undefined) continue; // revoked: nothing to settle
@@ -840,12 +871,17 @@ export class WorkerPoolExecutor implements Executor {
         this.#requeue([task]);
         continue;
       }
-      this.#learn(task.fnId, (results[i + 3] as number) / task.weight);
+      const ms = results[i + 3] as number;
+      this.#functions.learn(task.fnId, ms / task.weight);
+      runTime.record(ms);
+      waitTime.record((results[i + 4] as number) + offset - task.submitted);
+      busy += ms;
       this.#leave(task);
       if (status === STATUS_OK) this.#completed++;
       else this.#failed++;
       settled.push(task, status, results[i + 2]);
     }
+    this.#utilization.busy += busy;
     this.#promote(worker);
     if (worker.inFlight === 0) this.#becameIdle(worker);
     for (let i = 0; i < settled.length; i += 3) {
@@ -856,11 +892,11 @@ export class WorkerPoolExecutor implements Executor {
       if (settled[i + 1] !== STATUS_OK) {
         future.setException(fromWire(payload as WireError));
       } else {
-        future.setResult(chunk ? toSettled(payload) : payload);
+        future.setResult(chunk ? chunkResults(payload) : payload);
       }
     }
     if (this.#queued > 0) this.#scheduleDispatch();
-    this.#checkDrained();
+    this.#changed();
   }
 
   /** Counts tasks sent ahead as running, up to one beyond the concurrency. */
@@ -905,20 +941,21 @@ export class WorkerPoolExecutor implements Executor {
     if (task.state === QUEUED) {
       this.#leave(task);
       this.#cancelled++;
-      this.#checkDrained();
+      this.#changed();
     } else if (task.state === SENT) {
       const worker = task.worker!;
       if (worker.revoke(task)) {
         this.#leave(task);
         this.#cancelled++;
         this.#lightened(worker);
-        this.#checkDrained();
+        this.#changed();
       } else {
         // The worker has just started it: it is running, not cancellable.
         worker.promote(task);
         this.#pending--;
         this.#running++;
         this.#markRunning(task);
+        this.#changed();
       }
     }
   }
@@ -941,7 +978,7 @@ export class WorkerPoolExecutor implements Executor {
     } else if (worker !== undefined) {
       this.#lightened(worker);
     }
-    this.#checkDrained();
+    this.#changed();
     return true;
   }
 
@@ -965,14 +1002,13 @@ export class WorkerPoolExecutor implements Executor {
       this.#lightened(worker);
     }
     settle(task, () => task.future.setException(error));
-    this.#checkDrained();
+    this.#changed();
   }
 
   /** Cancels every task not running: queued, and sent ahead. */
   #cancelPending(): void {
     const tasks: PoolTask[] = [];
-    for (let i = this.#queueHead; i < this.#queue.length; i++) {
-      const task = this.#queue[i]!;
+    for (const task of this.#queue) {
       if (task.state === QUEUED) tasks.push(task);
     }
     for (const worker of this.#workers) {
@@ -992,7 +1028,7 @@ export class WorkerPoolExecutor implements Executor {
       this.#crash(
         worker,
         error,
-        `The worker running this task died: ${describe(error)}`,
+        `The worker running this task died: ${describeError(error)}`,
       );
     }
   }
@@ -1007,9 +1043,12 @@ export class WorkerPoolExecutor implements Executor {
     cause: unknown,
     message: string,
     except?: PoolTask,
+    exitError: unknown = cause,
   ): void {
     if (worker.dead) return;
-    this.#retire(worker);
+    // Stopped to end one of its tasks (`except`), or died.
+    if (except !== undefined) this.#retire(worker, "stopped");
+    else this.#retire(worker, "crashed", exitError);
     const requeue: PoolTask[] = [];
     const failed: PoolTask[] = [];
     for (const task of worker.live()) {
@@ -1029,7 +1068,10 @@ export class WorkerPoolExecutor implements Executor {
     ) {
       // Workers die before they start any task: respawning cannot help.
       this.#requeue(requeue);
-      this.#break(cause, `${MAX_FRUITLESS_CRASHES} workers died in a row`);
+      this.#break(
+        exitError ?? new Error(message),
+        `${MAX_FRUITLESS_CRASHES} workers died in a row`,
+      );
       return;
     }
     this.#requeue(requeue);
@@ -1044,7 +1086,7 @@ export class WorkerPoolExecutor implements Executor {
           ),
         ));
     }
-    this.#checkDrained();
+    this.#changed();
   }
 
   /** Puts tasks that no worker started back at the front of the queue. */
@@ -1057,7 +1099,7 @@ export class WorkerPoolExecutor implements Executor {
       task.worker = undefined;
       this.#queued++;
     }
-    this.#queue.splice(this.#queueHead, 0, ...tasks);
+    this.#queue.unshift(tasks);
     this.#scheduleDispatch();
   }
 
@@ -1067,21 +1109,22 @@ export class WorkerPoolExecutor implements Executor {
    */
   #break(cause: unknown, what: string): void {
     if (this.#broken !== undefined) return;
-    const broken = new BrokenExecutorError(`${what}: ${describe(cause)}`, {
+    const broken = new BrokenExecutorError(`${what}: ${describeError(cause)}`, {
       cause,
     });
     this.#broken = broken;
+    this.#backpressure.close(broken);
     const tasks: PoolTask[] = [];
-    for (let i = this.#queueHead; i < this.#queue.length; i++) {
-      const task = this.#queue[i]!;
+    for (const task of this.#queue) {
       if (task.state === QUEUED) tasks.push(task);
     }
-    this.#queue = [];
-    this.#queueHead = 0;
+    this.#queue.clear();
     for (const worker of this.#workers) {
       for (const task of worker.live()) tasks.push(task);
     }
-    for (const worker of [...this.#workers]) this.#retire(worker);
+    for (const worker of [...this.#workers]) {
+      this.#retire(worker, "crashed", broken);
+    }
     for (const task of tasks) {
       this.#leave(task);
       this.#failed++;
@@ -1089,7 +1132,7 @@ export class WorkerPoolExecutor implements Executor {
     for (const task of tasks) {
       settle(task, () => task.future.setException(broken));
     }
-    this.#checkDrained();
+    this.#changed();
   }
 
   // ------------------------------------------------------------ lifecycle
@@ -1104,14 +1147,19 @@ export class WorkerPoolExecutor implements Executor {
     if (worker.dead) return;
     if (worker.sent >= worker.quota) {
       // Recycled after maxTasksPerWorker tasks; a fresh one comes on demand.
-      this.#retire(worker);
+      this.#retire(worker, "recycled");
       if (this.#queued > 0) this.#scheduleDispatch();
       return;
     }
-    this.#scheduleIdleCheck();
+    this.#idle.schedule();
   }
 
-  #retire(worker: PoolWorker): void {
+  #retire(
+    worker: PoolWorker,
+    reason: NonNullable<WorkerEventDetail["reason"]>,
+    error?: unknown,
+  ): void {
+    if (worker.dead && !this.#workers.includes(worker)) return;
     worker.terminate();
     const closed = worker.channel.closed;
     if (closed !== undefined) {
@@ -1120,61 +1168,34 @@ export class WorkerPoolExecutor implements Executor {
     }
     const index = this.#workers.indexOf(worker);
     if (index !== -1) this.#workers.splice(index, 1);
+    const detail: WorkerEventDetail = { name: worker.name, reason };
+    if (reason === "crashed") detail.error = error;
+    this.dispatchEvent(new CustomEvent("workerexit", { detail }));
   }
 
-  /** Fewer workers may stay idle than this (see _pool_unref.ts). */
-  #floor(): number {
-    return canUnref ? this.#minWorkers : 0;
-  }
-
-  #scheduleIdleCheck(): void {
-    if (this.#idleTimer !== undefined || this.#idleTimeout === undefined) {
-      return;
+  /**
+   * After tasks left the queue or settled: room for waiting submits
+   * ("drain"), "idle" once nothing is left, and after shutdown, the end.
+   */
+  #changed(): void {
+    const backpressure = this.#backpressure;
+    if (backpressure.full) backpressure.fell(this.#waiting());
+    if (this.#queued > 0 || this.#pending > 0 || this.#running > 0) return;
+    if (this.#active) {
+      this.#active = false;
+      this.dispatchEvent(new Event("idle"));
     }
-    if (this.#workers.length <= this.#floor()) return;
-    let earliest = Infinity;
-    for (const worker of this.#workers) {
-      if (worker.inFlight === 0) {
-        earliest = Math.min(earliest, worker.idleSince);
-      }
-    }
-    if (earliest === Infinity) return;
-    const delay = Math.max(
-      0,
-      earliest + this.#idleTimeout - performance.now(),
-    );
-    this.#idleTimer = setTimeout(() => {
-      this.#idleTimer = undefined;
-      this.#retireIdle();
-    }, delay);
-    unrefTimer(this.#idleTimer);
-  }
-
-  #retireIdle(): void {
-    const now = performance.now();
-    const timeout = this.#idleTimeout!;
-    const idle = this.#workers
-      .filter((worker) =>
-        worker.inFlight === 0 &&
-        now - worker.idleSince >= timeout - TIMER_SLACK_MS
-      )
-      .sort((a, b) => a.idleSince - b.idleSince);
-    for (const worker of idle) {
-      if (this.#workers.length <= this.#floor()) break;
-      this.#retire(worker);
-    }
-    this.#scheduleIdleCheck();
+    this.#checkDrained();
   }
 
   /** After shutdown: once no task is left, stop every worker. */
   #checkDrained(): void {
     if (!this.#shutdown && this.#broken === undefined) return;
     if (this.#queued > 0 || this.#pending > 0 || this.#running > 0) return;
-    for (const worker of [...this.#workers]) this.#retire(worker);
-    if (this.#idleTimer !== undefined) {
-      clearTimeout(this.#idleTimer);
-      this.#idleTimer = undefined;
+    for (const worker of [...this.#workers]) {
+      this.#retire(worker, "shutdown");
     }
+    this.#idle.cancel();
     if (this.#drained === undefined) return;
     if (this.#closing.size === 0) this.#drained.resolve();
     else {
@@ -1182,25 +1203,4 @@ export class WorkerPoolExecutor implements Executor {
       Promise.all(this.#closing).then(() => resolve());
     }
   }
-}
-
-/** Settles a task's future unless someone else (its owner) already did. */
-function settle(task: PoolTask, fn: () => void): void {
-  if (!task.future.done()) fn();
-}
-
-function toSettled(payload: unknown): Settled<unknown>[] {
-  const flat = payload as unknown[];
-  const settled: Settled<unknown>[] = new Array(flat.length / 2);
-  for (let i = 0; i < flat.length; i += 2) {
-    settled[i / 2] = flat[i]
-      ? { ok: true, value: flat[i + 1] }
-      : { ok: false, error: fromWire(flat[i + 1] as WireError) };
-  }
-  return settled;
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
 }

@@ -49,6 +49,7 @@ import {
   type ReturnWhen,
   task,
   TimeoutError,
+  type TimeStats,
   wait,
   WorkerPoolExecutor,
 } from "../mod.ts";
@@ -843,6 +844,9 @@ Deno.test("the contract's type names are exported with its shapes", async () => 
     completed: number;
     failed: number;
     cancelled: number;
+    runTime: TimeStats;
+    waitTime: TimeStats;
+    utilization: number;
   } = pool.stats();
   assertEquals(await executor.submit(double, 4), 8);
   assertEquals(typeof byName, "object");
@@ -850,7 +854,7 @@ Deno.test("the contract's type names are exported with its shapes", async () => 
   assertEquals(typeof thenable.then, "function");
   assertEquals(typeof settings.queueDepth, "number");
   assertEquals([typeof status, typeof cancel], ["function", "function"]);
-  assertEquals(Object.keys(stats).length, 7);
+  assertEquals(Object.keys(stats).length, 10);
   const error = new AioError("EIO");
   assertEquals([error.name, error.code], ["AioError", "EIO"]);
 });
