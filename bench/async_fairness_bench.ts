@@ -12,14 +12,11 @@
  * @module
  */
 
+import { parseArgs } from "@std/cli/parse-args";
+import { resolve, toFileUrl } from "@std/path";
 import * as Ours from "../mod.ts";
 
 type Lib = Pick<typeof Ours, "AsyncExecutor">;
-
-function arg(name: string): string | undefined {
-  const prefix = `--${name}=`;
-  return Deno.args.find((a) => a.startsWith(prefix))?.slice(prefix.length);
-}
 
 async function once(lib: Lib, kind: string, count: number) {
   const executor = new lib.AsyncExecutor();
@@ -30,7 +27,7 @@ async function once(lib: Lib, kind: string, count: number) {
   for (let i = 0; i < count; i++) {
     futures[i] = kind === "sync"
       ? executor.submit((n: number) => n + 1, i)
-      : executor.submit(async (n: number) => n + 1, i);
+      : executor.submit((n: number) => Promise.resolve(n + 1), i);
   }
   await futures[count - 1];
   const ms = performance.now() - start;
@@ -39,38 +36,64 @@ async function once(lib: Lib, kind: string, count: number) {
   return { ms, ticks };
 }
 
-const count = Number(arg("tasks") ?? 500_000);
-const rounds = Number(arg("rounds") ?? 5);
-const module = arg("module");
-const libs: [string, Lib][] = [["this checkout", Ours]];
-if (module !== undefined) {
-  libs.unshift([
-    module,
-    await import(new URL(module, `file://${Deno.cwd()}/`).href),
-  ]);
-}
-const times: Record<string, number[]> = {};
-const ticks: Record<string, number[]> = {};
-for (let r = 0; r < rounds; r++) {
-  for (const kind of ["sync", "async"]) {
-    for (const [name, lib] of libs) {
-      const result = await once(lib, kind, count);
-      (times[`${kind} ${name}`] ??= []).push(result.ms);
-      (ticks[`${kind} ${name}`] ??= []).push(result.ticks);
+async function main(): Promise<void> {
+  const args = parseArgs(Deno.args, {
+    string: ["tasks", "rounds", "module"],
+    default: { tasks: "500000", rounds: "5" },
+  });
+  const count = Number(args.tasks);
+  const rounds = Number(args.rounds);
+  const module = args.module;
+  const libs: [string, Lib][] = [["this checkout", Ours]];
+  if (module !== undefined) {
+    libs.unshift([
+      module,
+      await import(toFileUrl(resolve(module)).href),
+    ]);
+  }
+  const times: Record<string, number[]> = {};
+  const ticks: Record<string, number[]> = {};
+  for (let r = 0; r < rounds; r++) {
+    for (const kind of ["sync", "async"]) {
+      for (const [name, lib] of libs) {
+        const result = await once(lib, kind, count);
+        (times[`${kind} ${name}`] ??= []).push(result.ms);
+        (ticks[`${kind} ${name}`] ??= []).push(result.ticks);
+      }
+    }
+  }
+  const median = (a: number[]) =>
+    a.slice().sort((x, y) => x - y)[a.length >> 1];
+  for (const key in times) {
+    console.log(
+      `${key}: median ${
+        median(times[key]).toFixed(0)
+      } ms for ${count} tasks; ` +
+        `1 ms interval ticks ${ticks[key].join(",")}`,
+    );
+  }
+  if (module !== undefined) {
+    for (const kind of ["sync", "async"]) {
+      const ratio = median(times[`${kind} this checkout`]) /
+        median(times[`${kind} ${module}`]);
+      console.log(
+        `${kind}: this checkout / ${module} time ${ratio.toFixed(3)}`,
+      );
     }
   }
 }
-const median = (a: number[]) => a.slice().sort((x, y) => x - y)[a.length >> 1];
-for (const key in times) {
-  console.log(
-    `${key}: median ${median(times[key]).toFixed(0)} ms for ${count} tasks; ` +
-      `1 ms interval ticks ${ticks[key].join(",")}`,
-  );
-}
-if (module !== undefined) {
+
+if (import.meta.main) {
+  await main();
+} else {
   for (const kind of ["sync", "async"]) {
-    const ratio = median(times[`${kind} this checkout`]) /
-      median(times[`${kind} ${module}`]);
-    console.log(`${kind}: this checkout / ${module} time ${ratio.toFixed(3)}`);
+    Deno.bench({
+      name: `AsyncExecutor: 100 000 tiny ${kind} tasks`,
+      group: "async-drain",
+      baseline: kind === "sync",
+      async fn() {
+        await once(Ours, kind, 100_000);
+      },
+    });
   }
 }

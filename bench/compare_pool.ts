@@ -13,6 +13,8 @@
  * @module
  */
 
+import { parseArgs } from "@std/cli/parse-args";
+import { resolve, toFileUrl } from "@std/path";
 import * as Ours from "../mod.ts";
 
 type Lib = Pick<typeof Ours, "WorkerPoolExecutor" | "tasks">;
@@ -23,21 +25,18 @@ interface Subject {
   fib: Ours.Task<(n: number) => number>;
 }
 
-function arg(name: string): string | undefined {
-  const prefix = `--${name}=`;
-  return Deno.args.find((a) => a.startsWith(prefix))?.slice(prefix.length);
-}
-
-const module = arg("module");
+const args = parseArgs(Deno.args, {
+  string: ["module", "rounds"],
+  default: { rounds: "15" },
+});
+const module = args.module;
 if (module === undefined) {
   console.error("usage: deno run -A bench/compare_pool.ts --module=PATH");
   Deno.exit(2);
 }
-const rounds = Number(arg("rounds") ?? 15);
+const rounds = Number(args.rounds);
 const TASKS = import.meta.resolve("./fixtures/executors_tasks.ts");
-const other: Lib = await import(
-  new URL(module, `file://${Deno.cwd()}/`).href
-);
+const other: Lib = await import(toFileUrl(resolve(module)).href);
 
 async function subject(lib: Lib): Promise<Subject> {
   const pool = new lib.WorkerPoolExecutor({ maxWorkers: 2, minWorkers: 2 });

@@ -16,18 +16,20 @@
  * @module
  */
 
+import { parseArgs } from "@std/cli/parse-args";
+import { resolve, toFileUrl } from "@std/path";
 import * as Ours from "../mod.ts";
 
 type Lib = Pick<typeof Ours, "WorkerPoolExecutor">;
 
 /** A task that keeps its worker busy for `ms` (0: returns at once). */
-function busy(n: number, ms: number): number {
+const busy = (n: number, ms: number): number => {
   const end = performance.now() + ms;
   while (performance.now() < end) {
     // spinning stands for CPU-bound work
   }
   return n + 1;
-}
+};
 
 async function run(lib: Lib, count: number, taskMs = 0): Promise<number> {
   const pool = new lib.WorkerPoolExecutor({
@@ -37,7 +39,7 @@ async function run(lib: Lib, count: number, taskMs = 0): Promise<number> {
   const start = performance.now();
   const futures = [];
   for (let i = 0; i < count; i++) {
-    futures.push(pool.submit((n: number) => n + 1, i));
+    futures.push(pool.submit(busy, i, taskMs));
   }
   const results = await Promise.all(futures);
   const ms = performance.now() - start;
@@ -46,19 +48,18 @@ async function run(lib: Lib, count: number, taskMs = 0): Promise<number> {
   return count / (ms / 1000);
 }
 
-function arg(name: string): string | undefined {
-  const prefix = `--${name}=`;
-  return Deno.args.find((a) => a.startsWith(prefix))?.slice(prefix.length);
-}
-
 if (import.meta.main) {
-  const count = Number(arg("tasks") ?? 200);
-  const taskMs = Number(arg("task-ms") ?? 0);
-  const rounds = Number(arg("rounds") ?? 5);
-  const module = arg("module");
+  const args = parseArgs(Deno.args, {
+    string: ["tasks", "task-ms", "rounds", "module"],
+    default: { tasks: "200", "task-ms": "0", rounds: "5" },
+  });
+  const count = Number(args.tasks);
+  const taskMs = Number(args["task-ms"]);
+  const rounds = Number(args.rounds);
+  const module = args.module;
   const lib: Lib = module === undefined
     ? Ours
-    : await import(new URL(module, `file://${Deno.cwd()}/`).href);
+    : await import(toFileUrl(resolve(module)).href);
   const rates: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const rate = await run(lib, count, taskMs);

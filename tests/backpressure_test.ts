@@ -1,5 +1,6 @@
 // Copyright 2026 the @concurrent/futures authors. MIT license.
 
+import { delay } from "@std/async/delay";
 import { assertEquals, assertRejects, assertThrows } from "@std/assert";
 import {
   AsyncExecutor,
@@ -62,7 +63,7 @@ Deno.test("ready() resolves once there is room, and drain fires", async () => {
   assertThrows(() => executor.submit(() => 3), QueueFullError);
   let ready = false;
   const waiting = executor.ready().then(() => ready = true);
-  await new Promise((resolve) => setTimeout(resolve, 5));
+  await delay(5);
   assertEquals(ready, false);
   gate.resolve();
   await waiting;
@@ -93,7 +94,7 @@ Deno.test("map waits for room instead of throwing QueueFullError", async () => {
   const results = await Array.fromAsync(
     executor.map(async (n: number) => {
       peak = Math.max(peak, executor.stats().queued);
-      await new Promise((resolve) => setTimeout(resolve, 1));
+      await delay(1);
       return n * 2;
     }, Array.from({ length: 20 }, (_, i) => i)),
   );

@@ -1,5 +1,6 @@
 // Copyright 2026 the @concurrent/futures authors. MIT license.
 
+import { delay } from "@std/async/delay";
 import { assertEquals, assertRejects } from "@std/assert";
 import { AsyncExecutor, CancelledError, Future } from "../mod.ts";
 
@@ -55,7 +56,7 @@ Deno.test("a failed executor future nobody awaits is no unhandled rejection", as
   const future = executor.submit(() => {
     throw new Error("nobody looks");
   });
-  await new Promise((resolve) => setTimeout(resolve, 5));
+  await delay(5);
   assertEquals(future.state, "finished");
   // Only a handler attached now makes a promise; it sees the error.
   assertEquals(await future.catch((e) => (e as Error).message), "nobody looks");

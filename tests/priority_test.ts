@@ -1,5 +1,6 @@
 // Copyright 2026 the @concurrent/futures authors. MIT license.
 
+import { delay } from "@std/async/delay";
 import { assertEquals, assertThrows } from "@std/assert";
 import { AsyncExecutor, WorkerPoolExecutor } from "../mod.ts";
 import { PoolQueue } from "../executors/_pool_queue.ts";
@@ -37,7 +38,7 @@ Deno.test("WorkerPoolExecutor starts waiting tasks by priority, stable among equ
   await waitFor(() => hasStarted(flags, 0), "the blocking task");
   // The pool sends one task ahead of the running one; it is not reordered.
   const ahead = pool.run(T.add, [100, 0], { priority: 100 });
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  await delay(20);
   const order: number[] = [];
   const futures = PRIORITIES.map((priority, i) =>
     pool.run(T.add, [i, 0], { priority }).then((n) => {

@@ -1,5 +1,6 @@
 // Copyright 2026 the @concurrent/futures authors. MIT license.
 
+import { delay } from "@std/async/delay";
 import { assert, assertAlmostEquals, assertEquals } from "@std/assert";
 import { AsyncExecutor, WorkerPoolExecutor } from "../mod.ts";
 import { TimeHistogram } from "../executors/_stats.ts";
@@ -37,7 +38,7 @@ Deno.test("TimeHistogram: exact count/mean/max, percentiles within 5%", () => {
 
 Deno.test("AsyncExecutor.stats(): counts, wait and run times, utilization", async () => {
   await using executor = new AsyncExecutor({ maxConcurrency: 1 });
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const sleep = delay;
   const a = executor.submit(() => sleep(40));
   const b = executor.submit(() => 2);
   const c = executor.submit(() => {
