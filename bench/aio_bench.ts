@@ -83,9 +83,26 @@ interface Config {
   seed: number;
 }
 
+const USAGE = `deno run -A bench/aio_bench.ts [flags]
+
+  --size-mib=256      file size (AIO_BENCH_SIZE_MIB)
+  --ops=50000         random reads per cached run (AIO_BENCH_OPS)
+  --cold-ops=16384    random reads per cold run (AIO_BENCH_COLD_OPS)
+  --qd=1,4,16,64      queue depths (AIO_BENCH_QD)
+  --seq-mib=256       sequential 1 MiB reads/writes (AIO_BENCH_SEQ_MIB)
+  --regimes=cached,cold                  (AIO_BENCH_REGIMES)
+  --file=PATH         use an existing file (AIO_BENCH_FILE)
+  --repeat=3          runs per contender, median reported (AIO_BENCH_REPEAT)
+  --threads=N         workers of the "threads" backend (default: aioInit's)
+  --chart=PATH        IOPS-vs-QD chart (default bench/results/aio-qd.svg; "" for none)
+  --json=PATH         the rows as JSON
+  --no-fio --no-node --no-seq
+  --quick             64 MiB, 20000 ops, QD 16 only, one run each
+  --help`;
+
 function readConfig(args: string[]): Config {
   const flags = parseArgs(args, {
-    boolean: ["quick", "fio", "node", "seq"],
+    boolean: ["quick", "fio", "node", "seq", "help"],
     negatable: ["fio", "node", "seq"],
     string: [
       "size-mib",
@@ -101,7 +118,14 @@ function readConfig(args: string[]): Config {
       "json",
     ],
     default: { fio: true, node: true, seq: true },
+    unknown: (arg) => {
+      throw new TypeError(`Unknown flag ${arg}: see --help`);
+    },
   });
+  if (flags.help) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
   const quick = flags.quick;
   const env = (name: string) => {
     try {
