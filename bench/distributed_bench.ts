@@ -7,7 +7,10 @@
  *   worker process each (ours: `--workers 1`, same `--concurrency`);
  * - `map` with `chunksize: 100`, items/s, against raw BullMQ's jobs/s;
  * - a CPU-bound batch on 2 worker processes (`--workers 1` each) against 1;
- * - p50 latency of one awaited trivial job, ours next to raw BullMQ's.
+ * - p50 latency of one awaited trivial job, ours next to raw BullMQ's;
+ * - CPU time per round-trip job of the client, the worker process and
+ *   redis-server (from /proc, Linux): on a shared machine the jobs/s ratio
+ *   swings with the other load, the CPU a job costs much less.
  *
  * Medians over `--rounds` rounds (default 3), cases interleaved.
  *
@@ -59,6 +62,17 @@ const fmt = (n: number, d = 0) =>
     maximumFractionDigits: d,
     minimumFractionDigits: d,
   });
+
+/** CPU time (user + system) of a process so far, in ms; NaN without /proc. */
+function cpuMs(pid: number): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
 
 /** Runs the cases and prints the table (a script: `deno bench` skips it). */
 async function main(): Promise<void> {
@@ -121,6 +135,7 @@ async function main(): Promise<void> {
     reader.releaseLock();
     child.stdout.cancel().catch(() => {});
     return {
+      pid: child.pid,
       stop: async () => {
         child.kill("SIGTERM");
         await child.status;
@@ -136,6 +151,21 @@ async function main(): Promise<void> {
     oursP50: [] as number[],
     cpu1: [] as number[],
     cpu2: [] as number[],
+    rawCpu: [] as number[][],
+    oursCpu: [] as number[][],
+  };
+  const admin = new Redis(redis.url);
+  admin.on("error", () => {});
+  const redisPid = Number(
+    (await admin.info("server")).match(/process_id:(\d+)/)?.[1],
+  );
+  admin.disconnect();
+  /** Runs `f`; returns µs of CPU per job of client, worker and redis. */
+  const cpuPerJob = async (worker: number, f: () => Promise<unknown>) => {
+    const pids = [Deno.pid, worker, redisPid];
+    const before = pids.map(cpuMs);
+    await f();
+    return pids.map((pid, i) => (cpuMs(pid) - before[i]) * 1000 / JOBS);
   };
 
   // One worker process each for the trivial-job cases.
@@ -162,13 +192,25 @@ async function main(): Promise<void> {
   for (let round = 0; round < ROUNDS; round++) {
     const rawRound = async () => {
       const t0 = performance.now();
-      await Promise.all(Array.from({ length: JOBS }, (_, i) => rawC.run(i, 1)));
+      results.rawCpu.push(
+        await cpuPerJob(
+          raw.pid,
+          () =>
+            Promise.all(Array.from({ length: JOBS }, (_, i) => rawC.run(i, 1))),
+        ),
+      );
       results.rawRate.push(JOBS / ((performance.now() - t0) / 1000));
     };
     const oursRound = async () => {
       const t0 = performance.now();
-      await Promise.all(
-        Array.from({ length: JOBS }, (_, i) => executor.submit(t.add, i, 1)),
+      results.oursCpu.push(
+        await cpuPerJob(ours.child.pid, () =>
+          Promise.all(
+            Array.from(
+              { length: JOBS },
+              (_, i) => executor.submit(t.add, i, 1),
+            ),
+          )),
       );
       results.oursRate.push(JOBS / ((performance.now() - t0) / 1000));
     };
@@ -257,6 +299,14 @@ async function main(): Promise<void> {
   const mapRate = median(results.mapRate);
   const cpu1 = median(results.cpu1);
   const cpu2 = median(results.cpu2);
+  const cpuOf = (rounds: number[][]) => {
+    const parts = [0, 1, 2].map((i) => median(rounds.map((r) => r[i])));
+    return [...parts, parts[0] + parts[1] + parts[2]];
+  };
+  const rawCpu = cpuOf(results.rawCpu);
+  const oursCpu = cpuOf(results.oursCpu);
+  const cpuText = (c: number[]) =>
+    `${fmt(c[3])} (${fmt(c[0])} + ${fmt(c[1])} + ${fmt(c[2])})`;
   console.log(
     `\ndistributed bench: ${ROUNDS} rounds, medians; ${JOBS} trivial jobs, 1 worker process (--workers 1, --concurrency ${CONCURRENCY})`,
   );
@@ -270,6 +320,16 @@ async function main(): Promise<void> {
       value: fmt(oursRate),
       ratio: fmt(oursRate / rawRate, 2) + "x",
       target: ">= 0.80x raw",
+    },
+    "raw BullMQ CPU/job, µs (client + worker + redis)": {
+      value: cpuText(rawCpu),
+      ratio: "1.00x",
+      target: "",
+    },
+    "QueueExecutor CPU/job, µs (client + worker + redis)": {
+      value: cpuText(oursCpu),
+      ratio: fmt(oursCpu[3] / rawCpu[3], 2) + "x",
+      target: "<= 1.25x (~0.8x rate)",
     },
     "QueueExecutor.map chunksize 100 (items/s)": {
       value: fmt(mapRate),
