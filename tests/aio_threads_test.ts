@@ -341,3 +341,41 @@ Deno.test("threads: without read access to its worker module, ENOSYS says why", 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+threadsTest("spare workers join while operations are slow", async () => {
+  // 5 workers: 4 eager, 1 spare. Six pipes, one read each: the eager ones
+  // block on pipes 0-3, reads 4 and 5 wait. Pipe 0's read ends slow, so its
+  // worker wakes the spare: one takes read 4 (still blocked), the other
+  // read 5, which then ends while 4 blocks. Without the spare, read 5
+  // would wait behind read 4 (and aioSuspend times out).
+  const pipes = await Promise.all(
+    Array.from({ length: 6 }, () => fifo((path) => aioOpen(path))),
+  );
+  const cbs: AioCb[] = pipes.map(([, file]) => ({
+    file,
+    offset: 0,
+    buffer: new Uint8Array(2),
+  }));
+  const feed = (i: number) =>
+    pipes[i][0].write(new TextEncoder().encode(`p${i}`));
+  try {
+    for (const cb of cbs) aioRead(cb);
+    await feed(0);
+    await aioSuspend([cbs[0]]);
+    await feed(5);
+    await aioSuspend([cbs[5]], 10_000);
+    assertEquals(aioError(cbs[5]), 0);
+    assertEquals(aioError(cbs[4]), "EINPROGRESS");
+  } finally {
+    for (const i of [1, 2, 3, 4]) await feed(i);
+    await settle(cbs);
+    for (const [pipe, file] of pipes) {
+      await file.close();
+      await pipe[Symbol.asyncDispose]();
+    }
+  }
+  assertEquals(
+    cbs.map((cb) => new TextDecoder().decode(cb.buffer)),
+    ["p0", "p1", "p2", "p3", "p4", "p5"],
+  );
+}, 5);
