@@ -14,8 +14,9 @@ export const settings: {
   queueDepth: 16,
   maxRequests: 1024,
   backend: denoBackend,
-  // I/O workers of the "threads" backend: 4 eager ones beat Node on a
-  // cached file from QD1 to QD64, 4 spares (woken only for slow operations)
-  // give a cold disk 8 reads at once (bench/aio_bench.ts; 16 did worse).
+  // I/O workers of the "threads" backend: 2 eager ones (EAGER) beat Node on
+  // a cached file from QD1 to QD64, 6 spares (woken only for slow
+  // operations) give a cold disk 8 reads at once (bench/aio_bench.ts; 16
+  // did worse).
   threads: 8,
 };

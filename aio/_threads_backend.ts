@@ -50,6 +50,7 @@ import {
   CHUNK,
   completionsOf,
   DONE,
+  EAGER,
   EPOCH,
   ERROR_CODES,
   F_APPEND,
@@ -141,6 +142,8 @@ class Pool {
   #stopped = false;
   #failed = false;
 
+  readonly eager: number = EAGER;
+
   constructor(readonly threads: number) {
     this.layout = layoutFor(threads);
     const memory = new SharedArrayBuffer(this.layout.size);
@@ -165,6 +168,7 @@ class Pool {
         memory: this.#memory,
         workers: this.threads,
         index,
+        eager: this.eager,
       };
       // A worker that fails (it could not load, say) must not take the
       // process down: the pool fails what it holds and is replaced.

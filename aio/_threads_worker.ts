@@ -7,7 +7,7 @@
 // thread only while that thread waits, and then in batches when more work is
 // queued (the JS thread will find the rest when it drains), at once when the
 // ring is empty. It sleeps in Atomics.wait; no message after the first. A
-// spare (index >= EAGER) sleeps on SPARE instead of PUBLISHED: it is woken
+// spare (index >= eager) sleeps on SPARE instead of PUBLISHED: it is woken
 // only while operations are slow (a disk) and requests wait, by the JS
 // thread when it publishes or by a worker that just finished a slow one.
 
@@ -18,7 +18,6 @@ import {
   CLAIMED,
   completionsOf,
   DONE,
-  EAGER,
   EPOCH,
   errorIndex,
   F_APPEND,
@@ -74,7 +73,7 @@ class FileError extends Error {
   }
 }
 
-function run({ memory, workers, index }: WorkerStart): void {
+function run({ memory, workers, index, eager }: WorkerStart): void {
   const i32 = new Int32Array(memory);
   const f64 = new Float64Array(memory);
   const u8 = new Uint8Array(memory);
@@ -85,7 +84,7 @@ function run({ memory, workers, index }: WorkerStart): void {
   let epoch = Atomics.load(i32, EPOCH);
   let head = 0;
   let unannounced = 0;
-  const spare = index >= EAGER;
+  const spare = index >= eager;
 
   const fileWord = (file: number, field: number) =>
     layout.files + file * FILE_WORDS + field;

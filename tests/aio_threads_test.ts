@@ -25,6 +25,7 @@ import {
   lioListio,
 } from "../mod.ts";
 import { runningWorkers } from "../aio/_threads_backend.ts";
+import { EAGER } from "../aio/_threads_layout.ts";
 import { fifo, pattern, prng, settle, tempFile } from "./_aio_backends.ts";
 
 /** Runs `fn` with the "threads" backend, restoring the settings after. */
@@ -343,31 +344,33 @@ Deno.test("threads: without read access to its worker module, ENOSYS says why", 
 });
 
 threadsTest("spare workers join while operations are slow", async () => {
-  // 5 workers: 4 eager, 1 spare. Six pipes, one read each: the eager ones
-  // block on pipes 0-3, reads 4 and 5 wait. Pipe 0's read ends slow, so its
-  // worker wakes the spare: one takes read 4 (still blocked), the other
-  // read 5, which then ends while 4 blocks. Without the spare, read 5
-  // would wait behind read 4 (and aioSuspend times out).
+  // EAGER + 1 workers: one spare. EAGER + 2 pipes, one read each: the eager
+  // workers block on the first EAGER pipes, the last two reads wait. Pipe
+  // 0's read ends slow, so its worker wakes the spare: one takes the
+  // next-to-last read (still blocked), the other the last, which then ends
+  // while the other blocks. With EAGER workers (or a spare never woken) the
+  // last read waits behind the other and aioSuspend times out.
   const pipes = await Promise.all(
-    Array.from({ length: 6 }, () => fifo((path) => aioOpen(path))),
+    Array.from({ length: EAGER + 2 }, () => fifo((path) => aioOpen(path))),
   );
   const cbs: AioCb[] = pipes.map(([, file]) => ({
     file,
     offset: 0,
     buffer: new Uint8Array(2),
   }));
+  const last = EAGER + 1;
   const feed = (i: number) =>
     pipes[i][0].write(new TextEncoder().encode(`p${i}`));
   try {
     for (const cb of cbs) aioRead(cb);
     await feed(0);
     await aioSuspend([cbs[0]]);
-    await feed(5);
-    await aioSuspend([cbs[5]], 10_000);
-    assertEquals(aioError(cbs[5]), 0);
-    assertEquals(aioError(cbs[4]), "EINPROGRESS");
+    await feed(last);
+    await aioSuspend([cbs[last]], 10_000);
+    assertEquals(aioError(cbs[last]), 0);
+    assertEquals(aioError(cbs[last - 1]), "EINPROGRESS");
   } finally {
-    for (const i of [1, 2, 3, 4]) await feed(i);
+    for (let i = 1; i < last; i++) await feed(i);
     await settle(cbs);
     for (const [pipe, file] of pipes) {
       await file.close();
@@ -376,6 +379,6 @@ threadsTest("spare workers join while operations are slow", async () => {
   }
   assertEquals(
     cbs.map((cb) => new TextDecoder().decode(cb.buffer)),
-    ["p0", "p1", "p2", "p3", "p4", "p5"],
+    cbs.map((_, i) => `p${i}`),
   );
-}, 5);
+}, EAGER + 1);
