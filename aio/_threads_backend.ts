@@ -9,7 +9,10 @@
 //   published count and, if a worker sleeps, one Atomics.notify.
 // - Any worker claims the next entry (compareExchange), so a slow request
 //   never holds back the ones behind it, and appends the slot to its own
-//   completion ring, then bumps one global completion count.
+//   completion ring, then bumps one global completion count. Only the first
+//   EAGER workers are woken for every request; the rest (spares) sleep on a
+//   word of their own and are woken only while operations are slow and
+//   requests wait: more reads at a disk, no more threads on a cached file.
 // - The JS thread parks one Atomics.waitAsync on that count, only while
 //   operations are in flight (a pending waitAsync neither keeps the process
 //   alive nor can be cancelled), and drains every completion ring when it
@@ -47,6 +50,7 @@ import {
   CHUNK,
   completionsOf,
   DONE,
+  EAGER,
   EPOCH,
   ERROR_CODES,
   F_APPEND,
@@ -76,6 +80,9 @@ import {
   SLEEPERS,
   SLOT_WORDS,
   SLOTS,
+  SLOW,
+  SPARE,
+  SPARE_SLEEPERS,
   STOP,
   WAITING,
   type WorkerStart,
@@ -135,6 +142,8 @@ class Pool {
   #stopped = false;
   #failed = false;
 
+  readonly eager: number = EAGER;
+
   constructor(readonly threads: number) {
     this.layout = layoutFor(threads);
     const memory = new SharedArrayBuffer(this.layout.size);
@@ -159,6 +168,7 @@ class Pool {
         memory: this.#memory,
         workers: this.threads,
         index,
+        eager: this.eager,
       };
       // A worker that fails (it could not load, say) must not take the
       // process down: the pool fails what it holds and is replaced.
@@ -181,6 +191,8 @@ class Pool {
     if (this.workers.length === 0) return;
     Atomics.store(this.i32, STOP, 1);
     Atomics.notify(this.i32, PUBLISHED);
+    Atomics.add(this.i32, SPARE, 1);
+    Atomics.notify(this.i32, SPARE);
     // A worker asleep in Atomics.wait ignores terminate(); STOP ends its loop
     // and it closes itself. terminate() then frees the Worker object.
     for (const worker of this.workers) worker.terminate();
@@ -380,7 +392,18 @@ class Pool {
     unpublished.length = 0;
     this.#published = published;
     Atomics.store(i32, PUBLISHED, published);
-    if (Atomics.load(i32, SLEEPERS) > 0) Atomics.notify(i32, PUBLISHED, count);
+    let woken = 0;
+    if (Atomics.load(i32, SLEEPERS) > 0) {
+      woken = Atomics.notify(i32, PUBLISHED, count);
+    }
+    // More requests than idle eager workers, and the disk is slow: spares.
+    if (
+      woken < count && Atomics.load(i32, SLOW) !== 0 &&
+      Atomics.load(i32, SPARE_SLEEPERS) > 0
+    ) {
+      Atomics.add(i32, SPARE, 1);
+      Atomics.notify(i32, SPARE, count - woken);
+    }
     this.#arm();
   };
 

@@ -6,7 +6,10 @@
 // completion ring and bumps the global completion count. It wakes the JS
 // thread only while that thread waits, and then in batches when more work is
 // queued (the JS thread will find the rest when it drains), at once when the
-// ring is empty. It sleeps in Atomics.wait; no message after the first.
+// ring is empty. It sleeps in Atomics.wait; no message after the first. A
+// spare (index >= eager) sleeps on SPARE instead of PUBLISHED: it is woken
+// only while operations are slow (a disk) and requests wait, by the JS
+// thread when it publishes or by a worker that just finished a slow one.
 
 import { errorCode } from "./_deno_backend.ts";
 import { seekFor } from "./_positional.ts";
@@ -43,6 +46,10 @@ import {
   SLEEPERS,
   SLOT_WORDS,
   SLOTS,
+  SLOW,
+  SLOW_MS,
+  SPARE,
+  SPARE_SLEEPERS,
   STOP,
   WAITING,
   type WorkerStart,
@@ -50,8 +57,6 @@ import {
 
 // Completions held back from the JS thread while more work is queued.
 const BATCH = 4;
-// An operation slower than this (ms) is announced at once.
-const SLOW_MS = 0.05;
 // No spinning before Atomics.wait: on 2 cores, a worker polling for the next
 // request takes the CPU the JS thread needs to issue it (QD1 fell to 0.4x).
 
@@ -68,7 +73,7 @@ class FileError extends Error {
   }
 }
 
-function run({ memory, workers, index }: WorkerStart): void {
+function run({ memory, workers, index, eager }: WorkerStart): void {
   const i32 = new Int32Array(memory);
   const f64 = new Float64Array(memory);
   const u8 = new Uint8Array(memory);
@@ -79,6 +84,7 @@ function run({ memory, workers, index }: WorkerStart): void {
   let epoch = Atomics.load(i32, EPOCH);
   let head = 0;
   let unannounced = 0;
+  const spare = index >= eager;
 
   const fileWord = (file: number, field: number) =>
     layout.files + file * FILE_WORDS + field;
@@ -177,15 +183,20 @@ function run({ memory, workers, index }: WorkerStart): void {
     if (claimed === published) {
       if (unannounced > 0 && Atomics.load(i32, WAITING) !== 0) announce();
       unannounced = 0;
-      Atomics.add(i32, SLEEPERS, 1);
+      // A spare sleeps on SPARE, read before the check: a bump after it
+      // makes the wait return at once.
+      const word = spare ? SPARE : PUBLISHED;
+      const sleepers = spare ? SPARE_SLEEPERS : SLEEPERS;
+      const seen = spare ? Atomics.load(i32, SPARE) : published;
+      Atomics.add(i32, sleepers, 1);
       if (
         Atomics.load(i32, PUBLISHED) === published &&
         Atomics.load(i32, STOP) === 0
       ) {
         // The timeout only guards against a lost wake-up.
-        Atomics.wait(i32, PUBLISHED, published, 1000);
+        Atomics.wait(i32, word, seen, 1000);
       }
-      Atomics.sub(i32, SLEEPERS, 1);
+      Atomics.sub(i32, sleepers, 1);
       continue;
     }
     // Read the entry before claiming it: the JS thread rewrites it only
@@ -212,13 +223,22 @@ function run({ memory, workers, index }: WorkerStart): void {
     Atomics.store(i32, ring, head);
     Atomics.add(i32, DONE, 1);
     unannounced++;
+    const slow = performance.now() - started > SLOW_MS;
+    if (Atomics.load(i32, SLOW) !== (slow ? 1 : 0)) {
+      Atomics.store(i32, SLOW, slow ? 1 : 0);
+    }
+    const queued = Atomics.load(i32, CLAIMED) !== Atomics.load(i32, PUBLISHED);
+    // Slow operations and requests waiting: a spare adds a read at the disk.
+    if (slow && queued && Atomics.load(i32, SPARE_SLEEPERS) > 0) {
+      Atomics.add(i32, SPARE, 1);
+      Atomics.notify(i32, SPARE, 1);
+    }
     if (
       Atomics.load(i32, WAITING) !== 0 &&
       (unannounced >= BATCH ||
         // A slow operation (the disk, not the page cache): holding it back
         // for a batch would leave its lane idle that long.
-        performance.now() - started > SLOW_MS ||
-        Atomics.load(i32, CLAIMED) === Atomics.load(i32, PUBLISHED))
+        slow || !queued)
     ) {
       announce();
     }

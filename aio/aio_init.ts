@@ -29,8 +29,10 @@ export interface AioInitOptions {
    */
   backend?: AioBackendName;
   /**
-   * I/O workers of the `"threads"` backend (integer >= 1, default 4); it
-   * applies when the workers next start (once no file is open on it).
+   * I/O workers of the `"threads"` backend (integer >= 1, default 8); it
+   * applies when the workers next start (once no file is open on it). The
+   * first 2 wake for every request; the rest are spares, woken only while
+   * operations are slow (a disk, not the page cache) and requests wait.
    */
   threads?: number;
 }

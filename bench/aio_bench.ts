@@ -33,9 +33,11 @@
  * `--regimes=cached,cold` (`AIO_BENCH_REGIMES`), `--file=PATH` to use an
  * existing file (`AIO_BENCH_FILE`), `--repeat=3` runs per contender, the
  * median reported (`AIO_BENCH_REPEAT`), `--threads=N` workers of the
- * "threads" backend (default: aioInit's), `--chart=PATH` (default
+ * "threads" backend (default: aioInit's; `--threads=4,8` adds a contender
+ * per further count), `--chart=PATH` (default
  * `bench/results/aio-qd.svg`, `--chart=` for none), `--json=PATH` for the
- * rows, `--no-fio`, `--no-node`, `--no-seq`, `--quick` (64 MiB, 20000 ops,
+ * rows, `--only=NAME,...` runs only the contenders whose name contains one
+ * of these (`AIO_BENCH_ONLY`; quick comparisons), `--no-fio`, `--no-node`, `--no-seq`, `--quick` (64 MiB, 20000 ops,
  * QD 16 only, one run each).
  *
  * @module
@@ -76,6 +78,10 @@ interface Config {
   repeat: number;
   /** I/O workers of the "threads" backend (default: aioInit's). */
   threads: number | undefined;
+  /** Further worker counts, each an extra "threads" contender. */
+  moreThreads: number[];
+  /** Only the contenders whose name contains one of these (all when empty). */
+  only: string[];
   /** Where the IOPS-against-queue-depth chart goes ("" for none). */
   chart: string;
   /** Where the rows go as JSON, if anywhere. */
@@ -114,6 +120,7 @@ function readConfig(args: string[]): Config {
       "file",
       "repeat",
       "threads",
+      "only",
       "chart",
       "json",
     ],
@@ -181,7 +188,11 @@ function readConfig(args: string[]): Config {
     ),
     threads: flags.threads === undefined
       ? undefined
-      : integer(flags.threads, "threads"),
+      : integer(flags.threads.split(",")[0], "threads"),
+    moreThreads: (flags.threads ?? "").split(",").slice(1)
+      .map((n) => integer(n, "threads")),
+    only: (flags.only ?? env("AIO_BENCH_ONLY") ?? "").split(",")
+      .filter((part) => part !== ""),
     chart: flags.chart ?? "bench/results/aio-qd.svg",
     json: flags.json,
     seed: 20260101,
@@ -891,6 +902,10 @@ async function main(config: Config): Promise<void> {
     const contenders: [string, Contender | string][] = [
       [FACADE, facade("deno")],
       [FACADE_THREADS, facade("threads", config.threads)],
+      ...config.moreThreads.map((n): [string, Contender] => [
+        `aio facade (threads x${n})`,
+        facade("threads", n),
+      ]),
       [
         FACADE_URING,
         uringWhy === undefined ? facade("io_uring") : `io_uring: ${uringWhy}`,
@@ -923,7 +938,10 @@ async function main(config: Config): Promise<void> {
       prepare: () => Promise<string | undefined>,
       target = path,
     ) => {
-      const group = list.map(([name, contender]) => {
+      const chosen = config.only.length === 0
+        ? list
+        : list.filter(([name]) => config.only.some((p) => name.includes(p)));
+      const group = chosen.map(([name, contender]) => {
         const row: Row = {
           regime,
           workload,

@@ -25,6 +25,7 @@ import {
   lioListio,
 } from "../mod.ts";
 import { runningWorkers } from "../aio/_threads_backend.ts";
+import { EAGER } from "../aio/_threads_layout.ts";
 import { fifo, pattern, prng, settle, tempFile } from "./_aio_backends.ts";
 
 /** Runs `fn` with the "threads" backend, restoring the settings after. */
@@ -341,3 +342,43 @@ Deno.test("threads: without read access to its worker module, ENOSYS says why", 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+threadsTest("spare workers join while operations are slow", async () => {
+  // EAGER + 1 workers: one spare. EAGER + 2 pipes, one read each: the eager
+  // workers block on the first EAGER pipes, the last two reads wait. Pipe
+  // 0's read ends slow, so its worker wakes the spare: one takes the
+  // next-to-last read (still blocked), the other the last, which then ends
+  // while the other blocks. With EAGER workers (or a spare never woken) the
+  // last read waits behind the other and aioSuspend times out.
+  const pipes = await Promise.all(
+    Array.from({ length: EAGER + 2 }, () => fifo((path) => aioOpen(path))),
+  );
+  const cbs: AioCb[] = pipes.map(([, file]) => ({
+    file,
+    offset: 0,
+    buffer: new Uint8Array(2),
+  }));
+  const last = EAGER + 1;
+  const feed = (i: number) =>
+    pipes[i][0].write(new TextEncoder().encode(`p${i}`));
+  try {
+    for (const cb of cbs) aioRead(cb);
+    await feed(0);
+    await aioSuspend([cbs[0]]);
+    await feed(last);
+    await aioSuspend([cbs[last]], 10_000);
+    assertEquals(aioError(cbs[last]), 0);
+    assertEquals(aioError(cbs[last - 1]), "EINPROGRESS");
+  } finally {
+    for (let i = 1; i < last; i++) await feed(i);
+    await settle(cbs);
+    for (const [pipe, file] of pipes) {
+      await file.close();
+      await pipe[Symbol.asyncDispose]();
+    }
+  }
+  assertEquals(
+    cbs.map((cb) => new TextDecoder().decode(cb.buffer)),
+    cbs.map((_, i) => `p${i}`),
+  );
+}, EAGER + 1);
