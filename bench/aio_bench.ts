@@ -99,7 +99,9 @@ const USAGE = `deno run -A bench/aio_bench.ts [flags]
   --regimes=cached,cold                  (AIO_BENCH_REGIMES)
   --file=PATH         use an existing file (AIO_BENCH_FILE)
   --repeat=3          runs per contender, median reported (AIO_BENCH_REPEAT)
-  --threads=N         workers of the "threads" backend (default: aioInit's)
+  --threads=N[,M...]  workers of the "threads" backend (default: aioInit's);
+                      more counts add a "threads xM" contender each
+  --only=NAME,...     only the contenders whose name contains one of these
   --chart=PATH        IOPS-vs-QD chart (default bench/results/aio-qd.svg; "" for none)
   --json=PATH         the rows as JSON
   --no-fio --no-node --no-seq
