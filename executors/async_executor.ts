@@ -106,15 +106,46 @@ interface TaskOwner {
   cancelled(wasPending: boolean): void;
 }
 
+/**
+ * A moment (performance.now()), shared by every task it applies to: a task
+ * holds a reference rather than a number of its own, because a number field
+ * is a separate heap object per task, and a backlog of tiny tasks is mostly
+ * garbage-collector work (measured).
+ */
+interface Moment {
+  readonly time: number;
+}
+
 /** A task waiting in the queue, then running. */
-interface WorkItem {
+class WorkItem {
   readonly future: Future<unknown>;
   readonly fn: AnyFunction | Task;
   readonly args: unknown[];
   readonly priority: number;
-  readonly seq: number;
-  /** performance.now() at submit (per turn), then at start. */
-  time: number;
+  /** When submitted (a turn's submits share one), then when started. */
+  moment: Moment;
+
+  constructor(
+    future: Future<unknown>,
+    fn: AnyFunction | Task,
+    args: unknown[],
+    priority: number,
+    moment: Moment,
+  ) {
+    this.future = future;
+    this.fn = fn;
+    this.args = args;
+    this.priority = priority;
+    this.moment = moment;
+  }
+
+  /**
+   * Only PoolQueue.unshift reads it, which this executor never calls (it
+   * puts nothing back): no field per task for it.
+   */
+  get seq(): number {
+    return 0;
+  }
 }
 
 const DEFAULT_MAX_CONCURRENCY = 32;
@@ -161,7 +192,6 @@ const SLICE_MS = 15;
 export class AsyncExecutor extends EventTarget implements Executor {
   #maxConcurrency: number;
   #queue = new PoolQueue<WorkItem>();
-  #seq = 0;
   /** Live tasks in the queue (cancelled ones leave it lazily). */
   #queued = 0;
   #running = 0;
@@ -175,9 +205,10 @@ export class AsyncExecutor extends EventTarget implements Executor {
   #active = false;
   #idleWaiters: (() => void)[] = [];
   #mapHost: MapHost;
-  /** performance.now() for this turn's submits. */
-  #now = 0;
-  #nowFresh = false;
+  /** When this turn's submits came; undefined at the start of a turn. */
+  #submitted: Moment | undefined;
+  /** The start time of the async tasks started last (see #start). */
+  #started: Moment = { time: 0 };
   /** The clock as last read, and events left before the next read. */
   #clock = 0;
   #clockLeft = 0;
@@ -338,6 +369,21 @@ export class AsyncExecutor extends EventTarget implements Executor {
     }
     if (!Array.isArray(args)) {
       throw new TypeError("'args' must be an array");
+    }
+    if (options === undefined) {
+      // The common case (every submit): no options object to make or read.
+      this.#checkOpen();
+      if (this.#backpressure.limit !== Infinity) {
+        this.#backpressure.admit(this.#waiting());
+      }
+      const future = new Future<Awaited<R>>();
+      this.#enqueue(
+        future as Future<unknown>,
+        fn as AnyFunction | Task,
+        args,
+        0,
+      );
+      return future;
     }
     const opts = validateOptions(options);
     const signal = validateSignal(opts.signal);
@@ -617,19 +663,9 @@ export class AsyncExecutor extends EventTarget implements Executor {
     priority: number,
   ): void {
     // One clock read per turn of submits: the wait time counts from then.
-    if (!this.#nowFresh) {
-      this.#now = this.#time();
-      this.#nowFresh = true;
-    }
+    const submitted = this.#submitted ??= { time: this.#time() };
     future[kCancelHook](this.#owner);
-    this.#queue.push({
-      future,
-      fn,
-      args,
-      priority,
-      seq: this.#seq++,
-      time: this.#now,
-    });
+    this.#queue.push(new WorkItem(future, fn, args, priority, submitted));
     this.#queued++;
     this.#active = true;
     if (this.#backpressure.limit !== Infinity) {
@@ -640,7 +676,7 @@ export class AsyncExecutor extends EventTarget implements Executor {
       // Never run user code inside submit(): a new future starts pending.
       queueMicrotask(() => {
         this.#drainScheduled = false;
-        this.#nowFresh = false;
+        this.#submitted = undefined;
         this.#drain(this.#time());
       });
     }
@@ -723,8 +759,7 @@ export class AsyncExecutor extends EventTarget implements Executor {
     const { fn, args } = item;
     const task = item.future;
     this.#running++;
-    this.#waitTime.record(start - item.time);
-    item.time = start;
+    this.#waitTime.record(start - item.moment.time);
     // The function cannot be stopped: a forced cancel only settles the
     // future (the result is dropped), the slot stays taken until it ends.
     task[kForceCancel](stopNothing);
@@ -735,13 +770,17 @@ export class AsyncExecutor extends EventTarget implements Executor {
       // Reading `then` runs user code (a getter may throw) too.
       thenable = isThenable(result);
     } catch (error) {
-      return this.#settle(item, false, error);
+      return this.#settleAt(item, start, false, error);
     }
     if (thenable) {
       // A native promise is used as is; anything else is adopted once.
       const promise = result instanceof Promise
         ? result
         : Promise.resolve(result);
+      // Async tasks started at one clock reading share one Moment.
+      let started = this.#started;
+      if (started.time !== start) this.#started = started = { time: start };
+      item.moment = started;
       (promise as Promise<unknown>).then(
         (value) => this.#settle(item, true, value),
         (error) => this.#settle(item, false, error),
@@ -749,7 +788,7 @@ export class AsyncExecutor extends EventTarget implements Executor {
       return start;
     }
     // A plain (sync) function: no promise round trip for its value.
-    return this.#settle(item, true, result);
+    return this.#settleAt(item, start, true, result);
   }
 
   /**
@@ -770,10 +809,20 @@ export class AsyncExecutor extends EventTarget implements Executor {
     return now;
   }
 
-  /** Records a task's end; returns the time. */
+  /** Records an async task's end; returns the time. */
   #settle(item: WorkItem, ok: boolean, value: unknown): number {
+    return this.#settleAt(item, item.moment.time, ok, value);
+  }
+
+  /** Records the end of a task started at `start`; returns the time. */
+  #settleAt(
+    item: WorkItem,
+    start: number,
+    ok: boolean,
+    value: unknown,
+  ): number {
     const now = this.#time();
-    const ms = now - item.time;
+    const ms = now - start;
     const task = item.future;
     this.#runTime.record(ms);
     this.#utilization.busy += ms;
