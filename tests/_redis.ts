@@ -178,3 +178,33 @@ export async function startWorker(
     },
   };
 }
+
+/**
+ * Polls `check` every 20 ms until it holds; throws after `ms`.
+ *
+ * @param check The condition.
+ * @param ms How long to wait at most.
+ */
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  ms = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await delay(20);
+  }
+}
+
+/**
+ * The non-empty lines of a file, or none while it does not exist.
+ *
+ * @param path The file.
+ */
+export async function lines(path: string): Promise<string[]> {
+  try {
+    return (await Deno.readTextFile(path)).split("\n").filter((l) => l);
+  } catch {
+    return [];
+  }
+}

@@ -26,29 +26,12 @@ import {
   TimeoutError,
 } from "../mod.ts";
 import { QueueExecutor, serveQueue } from "../distributed/mod.ts";
-import { freePort, startRedis, startWorker } from "./_redis.ts";
+import { freePort, lines, startRedis, startWorker, until } from "./_redis.ts";
 
 const fixtures = new URL("./fixtures/", import.meta.url);
 const T = tasks<typeof import("./fixtures/dist_tasks.ts")>(
   new URL("dist_tasks.ts", fixtures),
 );
-
-/** Polls `check` until it holds (or fails after `ms`). */
-async function until(check: () => boolean | Promise<boolean>, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await delay(20);
-  }
-}
-
-async function lines(path: string): Promise<string[]> {
-  try {
-    return (await Deno.readTextFile(path)).split("\n").filter((l) => l);
-  } catch {
-    return [];
-  }
-}
 
 Deno.test("QueueExecutor with a worker process", async (t) => {
   await using redis = await startRedis();

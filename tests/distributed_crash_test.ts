@@ -4,32 +4,21 @@
 // its future fails with WorkerCrashedError. Short lock durations keep this
 // quick: a dead process's job runs again after ~1.4x --lock-duration.
 
-import { delay } from "@std/async/delay";
 import { assert, assertEquals, assertInstanceOf } from "@std/assert";
 import { tasks, WorkerCrashedError } from "../mod.ts";
 import { QueueExecutor } from "../distributed/mod.ts";
-import { startRedis, startWorker, type WorkerProcess } from "./_redis.ts";
+import {
+  lines,
+  startRedis,
+  startWorker,
+  until,
+  type WorkerProcess,
+} from "./_redis.ts";
 
 const fixtures = new URL("./fixtures/", import.meta.url);
 const T = tasks<typeof import("./fixtures/dist_tasks.ts")>(
   new URL("dist_tasks.ts", fixtures),
 );
-
-async function until(check: () => boolean | Promise<boolean>, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await delay(20);
-  }
-}
-
-async function lines(path: string): Promise<string[]> {
-  try {
-    return (await Deno.readTextFile(path)).split("\n").filter((l) => l);
-  } catch {
-    return [];
-  }
-}
 
 Deno.test("QueueExecutor: a worker process killed mid-job loses no job", async () => {
   await using redis = await startRedis();
@@ -63,7 +52,7 @@ Deno.test("QueueExecutor: a worker process killed mid-job loses no job", async (
       (_, i) => executor.submit(T.logRun, log, `job${i}`, 1500),
     );
     // Both processes hold a job: kill the one that ran job0.
-    await until(async () => (await lines(log)).length >= 2);
+    await until(async () => (await lines(log)).length >= 2, 15_000);
     const first = (await lines(log)).find((l) => l.startsWith("job0 "));
     assert(first !== undefined);
     const pid = Number(first.split(" ")[1]);
@@ -110,7 +99,10 @@ Deno.test("QueueExecutor: after maxAttempts runs whose process died, WorkerCrash
     // process fails the job instead of running it.
     const error = await executor.submit(T.killOwnProcess).exception();
     assertInstanceOf(error, WorkerCrashedError);
-    await until(() => workers.filter((w) => w.exited()).length === 2);
+    await until(
+      () => workers.filter((w) => w.exited()).length === 2,
+      15_000,
+    );
     // The survivor still serves.
     assertEquals(await executor.submit(T.add, 1, 2), 3);
   } finally {
