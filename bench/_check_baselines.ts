@@ -20,10 +20,19 @@ interface Definition {
   baseline?: boolean;
 }
 
-/** The npm packages a bench module imports by inline specifier. */
-function peersOf(source: string): string[] {
-  return [...source.matchAll(/["']npm:(@?[^@"'\s/]+(?:\/[^@"'\s/]+)?)@/g)]
-    .map((m) => m[1]);
+/**
+ * The npm packages a bench module imports by inline specifier, itself or
+ * through the bench's own `./_*.ts` helpers (e.g. `_pool_cases.ts`).
+ */
+async function peersOf(url: URL): Promise<string[]> {
+  const source = await Deno.readTextFile(url);
+  const peers = [
+    ...source.matchAll(/["']npm:(@?[^@"'\s/]+(?:\/[^@"'\s/]+)?)@/g),
+  ].map((m) => m[1]);
+  for (const [, helper] of source.matchAll(/from "(\.\/_[\w]+\.ts)"/g)) {
+    peers.push(...await peersOf(new URL(helper, url)));
+  }
+  return [...new Set(peers)];
 }
 
 const recorded: Definition[] = [];
@@ -42,7 +51,7 @@ const files = [...Deno.readDirSync(dir)]
 const problems: string[] = [];
 for (const file of files) {
   const url = new URL(file, dir);
-  const peers = peersOf(await Deno.readTextFile(url));
+  const peers = await peersOf(url);
   recorded.length = 0;
   try {
     await import(url.href);

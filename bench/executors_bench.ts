@@ -28,24 +28,28 @@
  * @module
  */
 
-import { tasks, WorkerPoolExecutor } from "@concurrent/futures";
+import { WorkerPoolExecutor } from "@concurrent/futures";
 // The peers are bench-only dependencies, pinned inline (see bench/deno.json).
 // deno-lint-ignore no-import-prefix
-import { FixedThreadPool } from "npm:poolifier-web-worker@0.5.15";
-// deno-lint-ignore no-import-prefix
 import { Piscina } from "npm:piscina@5.3.2";
-import type * as BenchTasks from "./fixtures/executors_tasks.ts";
+import {
+  check,
+  CORES,
+  FIB_N,
+  FIB_TASKS,
+  FIB_VALUE,
+  fibBatch,
+  startPoolifier,
+  T,
+  TRIVIAL,
+  trivialCases,
+  warm,
+  WORKERS,
+} from "./_pool_cases.ts";
 import { parseArgs } from "@std/cli/parse-args";
 import { ProgressBar } from "@std/cli/unstable-progress-bar";
 
 const TASKS = import.meta.resolve("./fixtures/executors_tasks.ts");
-const T = tasks<typeof BenchTasks>(TASKS);
-const TRIVIAL = 20_000;
-const WORKERS = 2;
-const CORES = navigator.hardwareConcurrency;
-const FIB_N = 30;
-const FIB_VALUE = 832040;
-const FIB_TASKS = 4 * CORES;
 
 interface Case {
   name: string;
@@ -54,24 +58,6 @@ interface Case {
   /** Why it cannot run, if it cannot. */
   unavailable?: string;
   run(): Promise<void>;
-}
-
-function check(results: number[]): void {
-  if (results.length !== TRIVIAL || results[TRIVIAL - 1] !== TRIVIAL) {
-    throw new Error("wrong results");
-  }
-}
-
-/** Runs tasks at once, repeatedly, until every worker has started. */
-async function warm(
-  workers: number,
-  started: () => number,
-  run: () => PromiseLike<unknown>,
-): Promise<void> {
-  for (let round = 0; round < 2 || started() < workers; round++) {
-    if (round === 20) throw new Error(`only ${started()} workers started`);
-    await Promise.all(Array.from({ length: 4 * workers }, run));
-  }
 }
 
 /** Creates and warms every pool; returns the cases and how to close them. */
@@ -85,16 +71,7 @@ async function setup(): Promise<
   });
   await warm(WORKERS, () => ours.stats().workers, () => ours.submit(T.fib, 18));
 
-  const poolifier = new FixedThreadPool<number, number>(
-    WORKERS,
-    new URL("./fixtures/executors_poolifier_worker.ts", import.meta.url),
-    { errorEventHandler: (event) => console.error(event) },
-  );
-  await warm(
-    WORKERS,
-    () => poolifier.info.workerNodes,
-    () => poolifier.execute(1),
-  );
+  const poolifier = await startPoolifier();
 
   let piscina: Piscina | undefined;
   let piscinaError: string | undefined;
@@ -153,46 +130,13 @@ async function setup(): Promise<
   };
   await rawBatch(CORES);
 
-  const fibBatch = async (pool: WorkerPoolExecutor) => {
-    const futures = Array.from(
-      { length: FIB_TASKS },
-      () => pool.submit(T.fib, FIB_N),
-    );
-    for (const value of await Promise.all(futures)) {
-      if (value !== FIB_VALUE) throw new Error("wrong fib");
-    }
-  };
-
   const cases: Case[] = [
-    {
-      name: "WorkerPoolExecutor.submit",
-      group: "trivial",
-      baseline: true,
-      async run() {
-        const futures = new Array(TRIVIAL);
-        for (let i = 0; i < TRIVIAL; i++) futures[i] = ours.submit(T.inc, i);
-        check(await Promise.all(futures));
-      },
-    },
-    {
-      name: "WorkerPoolExecutor.map (chunksize 256)",
-      group: "trivial",
-      async run() {
-        const items = Array.from({ length: TRIVIAL }, (_, i) => i);
-        check(
-          await Array.fromAsync(ours.map(T.inc, items, { chunksize: 256 })),
-        );
-      },
-    },
-    {
-      name: "poolifier-web-worker",
-      group: "trivial",
-      async run() {
-        const promises = new Array(TRIVIAL);
-        for (let i = 0; i < TRIVIAL; i++) promises[i] = poolifier.execute(i);
-        check(await Promise.all(promises));
-      },
-    },
+    ...trivialCases(
+      "WorkerPoolExecutor",
+      ours,
+      poolifier,
+      "poolifier-web-worker",
+    ),
     {
       name: "piscina (node:worker_threads)",
       group: "trivial",

@@ -27,24 +27,20 @@
  * @module
  */
 
+import { ProcessPoolExecutor, WorkerPoolExecutor } from "@concurrent/futures";
 import {
-  ProcessPoolExecutor,
-  tasks,
-  WorkerPoolExecutor,
-} from "@concurrent/futures";
-// deno-lint-ignore no-import-prefix
-import { FixedThreadPool } from "npm:poolifier-web-worker@^0.5.15";
-import type * as BenchTasks from "./fixtures/executors_tasks.ts";
+  CORES,
+  FIB_N,
+  FIB_TASKS,
+  fibBatch,
+  startPoolifier,
+  T,
+  TRIVIAL,
+  trivialCases,
+  warm,
+  WORKERS,
+} from "./_pool_cases.ts";
 import { parseArgs } from "@std/cli/parse-args";
-
-const TASKS = import.meta.resolve("./fixtures/executors_tasks.ts");
-const T = tasks<typeof BenchTasks>(TASKS);
-const TRIVIAL = 20_000;
-const WORKERS = 2;
-const CORES = navigator.hardwareConcurrency;
-const FIB_N = 30;
-const FIB_VALUE = 832040;
-const FIB_TASKS = 4 * CORES;
 
 interface Case {
   name: string;
@@ -52,23 +48,6 @@ interface Case {
   baseline?: boolean;
   /** Runs once; may return the ms to count (else the whole run counts). */
   run(): Promise<number | void>;
-}
-
-function check(results: number[]): void {
-  if (results.length !== TRIVIAL || results[TRIVIAL - 1] !== TRIVIAL) {
-    throw new Error("wrong results");
-  }
-}
-
-async function warm(
-  workers: number,
-  started: () => number,
-  run: () => PromiseLike<unknown>,
-): Promise<void> {
-  for (let round = 0; round < 2 || started() < workers; round++) {
-    if (round === 20) throw new Error(`only ${started()} workers started`);
-    await Promise.all(Array.from({ length: 4 * workers }, run));
-  }
 }
 
 function processPool(workers: number): ProcessPoolExecutor {
@@ -82,16 +61,7 @@ function processPool(workers: number): ProcessPoolExecutor {
 async function setup(): Promise<{ cases: Case[]; close: () => Promise<void> }> {
   const ours = processPool(WORKERS);
   await warm(WORKERS, () => ours.stats().workers, () => ours.submit(T.fib, 18));
-  const poolifier = new FixedThreadPool<number, number>(
-    WORKERS,
-    new URL("./fixtures/executors_poolifier_worker.ts", import.meta.url),
-    { errorEventHandler: (event) => console.error(event) },
-  );
-  await warm(
-    WORKERS,
-    () => poolifier.info.workerNodes,
-    () => poolifier.execute(1),
-  );
+  const poolifier = await startPoolifier();
   const single = processPool(1);
   await warm(1, () => single.stats().workers, () => single.submit(T.fib, 18));
   const perCore = processPool(CORES);
@@ -121,15 +91,6 @@ async function setup(): Promise<{ cases: Case[]; close: () => Promise<void> }> {
     () => threadsPerCore.stats().workers,
     () => threadsPerCore.submit(T.fib, 18),
   );
-  const fibBatch = async (pool: WorkerPoolExecutor) => {
-    const futures = Array.from(
-      { length: FIB_TASKS },
-      () => pool.submit(T.fib, FIB_N),
-    );
-    for (const value of await Promise.all(futures)) {
-      if (value !== FIB_VALUE) throw new Error("wrong fib");
-    }
-  };
   // From the constructor to the first result; stopping it is not counted.
   const firstResult = async (make: () => WorkerPoolExecutor) => {
     const start = performance.now();
@@ -140,35 +101,12 @@ async function setup(): Promise<{ cases: Case[]; close: () => Promise<void> }> {
     return ms;
   };
   const cases: Case[] = [
-    {
-      name: "ProcessPoolExecutor.submit",
-      group: "trivial",
-      baseline: true,
-      async run() {
-        const futures = new Array(TRIVIAL);
-        for (let i = 0; i < TRIVIAL; i++) futures[i] = ours.submit(T.inc, i);
-        check(await Promise.all(futures));
-      },
-    },
-    {
-      name: "ProcessPoolExecutor.map (chunksize 256)",
-      group: "trivial",
-      async run() {
-        const items = Array.from({ length: TRIVIAL }, (_, i) => i);
-        check(
-          await Array.fromAsync(ours.map(T.inc, items, { chunksize: 256 })),
-        );
-      },
-    },
-    {
-      name: "poolifier-web-worker (threads)",
-      group: "trivial",
-      async run() {
-        const promises = new Array(TRIVIAL);
-        for (let i = 0; i < TRIVIAL; i++) promises[i] = poolifier.execute(i);
-        check(await Promise.all(promises));
-      },
-    },
+    ...trivialCases(
+      "ProcessPoolExecutor",
+      ours,
+      poolifier,
+      "poolifier-web-worker (threads)",
+    ),
     {
       name: `fib(${FIB_N}) x ${FIB_TASKS}, 1 child`,
       group: "cpu",
