@@ -16,6 +16,26 @@ import {
   validateTimeout,
 } from "./_validate.ts";
 
+// The states as stored; `state` names them.
+const PENDING = 0;
+const RUNNING = 1;
+const CANCELLED = 2;
+const FINISHED = 3;
+const FAILED = 4;
+type State =
+  | typeof PENDING
+  | typeof RUNNING
+  | typeof CANCELLED
+  | typeof FINISHED
+  | typeof FAILED;
+const STATE_NAMES: readonly FutureState[] = [
+  "pending",
+  "running",
+  "cancelled",
+  "finished",
+  "finished",
+];
+
 /**
  * The states of a {@linkcode Future}.
  *
@@ -101,17 +121,14 @@ export interface CancelOptions {
  * ```
  */
 export class Future<T> implements PromiseLike<T> {
-  #state: FutureState = "pending";
-  #value: T | undefined;
-  #error: unknown;
-  #failed = false;
-  // Stored with `T` erased from parameter positions, so that Future stays
-  // covariant: a `Future<string>` is a `Future<unknown>` (e.g. for `wait`).
-  #callbacks: Callback[] | undefined;
-  #waiters: Set<Callback> | undefined;
-  #promise: Promise<T> | undefined;
-  #resolve: ((value: unknown) => void) | undefined;
-  #reject: ((reason: unknown) => void) | undefined;
+  // Every task has a Future, and a backlog keeps thousands alive: six
+  // fields (a small integer state, one slot for the value or the error, the
+  // rarely used parts allocated on demand) keep what the garbage collector
+  // must copy small.
+  #state: State = PENDING;
+  #result: unknown;
+  #deferred: Deferred<T> | Promise<T> | undefined;
+  #listeners: Listeners | undefined;
   #forceCancel: (() => boolean) | undefined;
   #cancelHook: { cancelled(wasPending: boolean): void } | undefined;
 
@@ -129,7 +146,7 @@ export class Future<T> implements PromiseLike<T> {
    * ```
    */
   get state(): FutureState {
-    return this.#state;
+    return STATE_NAMES[this.#state];
   }
 
   /**
@@ -152,19 +169,19 @@ export class Future<T> implements PromiseLike<T> {
    */
   cancel(options?: CancelOptions): boolean {
     const { force = false } = validateOptions(options);
-    if (this.#state === "cancelled") return true;
-    if (this.#state === "finished") return false;
-    const wasPending = this.#state === "pending";
-    if (this.#state === "running") {
+    if (this.#state === CANCELLED) return true;
+    if (this.#state > CANCELLED) return false;
+    const wasPending = this.#state === PENDING;
+    if (this.#state === RUNNING) {
       if (!force || this.#forceCancel === undefined) return false;
       const stop = this.#forceCancel;
       this.#forceCancel = undefined;
       // The executor may have completed the future while stopping it.
       const stopped = stop();
-      const now = this.#state as FutureState;
-      if (!stopped || now !== "running") return now === "cancelled";
+      const now = this.#state as State;
+      if (!stopped || now !== RUNNING) return now === CANCELLED;
     }
-    this.#state = "cancelled";
+    this.#state = CANCELLED;
     this.#complete();
     this.#cancelHook?.cancelled(wasPending);
     return true;
@@ -184,7 +201,7 @@ export class Future<T> implements PromiseLike<T> {
    * ```
    */
   cancelled(): boolean {
-    return this.#state === "cancelled";
+    return this.#state === CANCELLED;
   }
 
   /**
@@ -203,7 +220,7 @@ export class Future<T> implements PromiseLike<T> {
    * ```
    */
   running(): boolean {
-    return this.#state === "running";
+    return this.#state === RUNNING;
   }
 
   /**
@@ -223,7 +240,7 @@ export class Future<T> implements PromiseLike<T> {
    * ```
    */
   done(): boolean {
-    return this.#state === "cancelled" || this.#state === "finished";
+    return this.#state >= CANCELLED;
   }
 
   /**
@@ -271,8 +288,8 @@ export class Future<T> implements PromiseLike<T> {
    */
   async exception(options?: ResultOptions): Promise<unknown> {
     await this.#waitDone(options);
-    if (this.#state === "cancelled") throw new CancelledError();
-    return this.#failed ? this.#error : undefined;
+    if (this.#state === CANCELLED) throw new CancelledError();
+    return this.#state === FAILED ? this.#result : undefined;
   }
 
   /**
@@ -301,7 +318,8 @@ export class Future<T> implements PromiseLike<T> {
     if (this.done()) {
       runCallback(fn, this);
     } else {
-      (this.#callbacks ??= []).push(fn as Callback);
+      const listeners = this.#listeners ??= new Listeners();
+      (listeners.callbacks ??= []).push(fn as Callback);
     }
   }
 
@@ -398,12 +416,12 @@ export class Future<T> implements PromiseLike<T> {
    * ```
    */
   setRunningOrNotifyCancel(): boolean {
-    if (this.#state === "cancelled") return false;
-    if (this.#state === "pending") {
-      this.#state = "running";
+    if (this.#state === CANCELLED) return false;
+    if (this.#state === PENDING) {
+      this.#state = RUNNING;
       return true;
     }
-    throw new InvalidStateError(`Future in unexpected state: ${this.#state}`);
+    throw new InvalidStateError(`Future in unexpected state: ${this.state}`);
   }
 
   /**
@@ -424,10 +442,10 @@ export class Future<T> implements PromiseLike<T> {
    */
   setResult(value: T): void {
     if (this.done()) {
-      throw new InvalidStateError(`Future is already ${this.#state}`);
+      throw new InvalidStateError(`Future is already ${this.state}`);
     }
-    this.#value = value;
-    this.#state = "finished";
+    this.#result = value;
+    this.#state = FINISHED;
     this.#complete();
   }
 
@@ -449,11 +467,10 @@ export class Future<T> implements PromiseLike<T> {
    */
   setException(error: unknown): void {
     if (this.done()) {
-      throw new InvalidStateError(`Future is already ${this.#state}`);
+      throw new InvalidStateError(`Future is already ${this.state}`);
     }
-    this.#error = error;
-    this.#failed = true;
-    this.#state = "finished";
+    this.#result = error;
+    this.#state = FAILED;
     this.#complete();
   }
 
@@ -481,7 +498,7 @@ export class Future<T> implements PromiseLike<T> {
    * @ignore
    */
   [kFailed](): boolean {
-    return this.#failed;
+    return this.#state === FAILED;
   }
 
   /**
@@ -493,13 +510,15 @@ export class Future<T> implements PromiseLike<T> {
     | { ok: true; value: T }
     | { ok: false; error: unknown }
     | undefined {
-    if (this.#state === "cancelled") {
-      return { ok: false, error: new CancelledError() };
+    switch (this.#state) {
+      case CANCELLED:
+        return { ok: false, error: new CancelledError() };
+      case FAILED:
+        return { ok: false, error: this.#result };
+      case FINISHED:
+        return { ok: true, value: this.#result as T };
     }
-    if (this.#state !== "finished") return undefined;
-    return this.#failed
-      ? { ok: false, error: this.#error }
-      : { ok: true, value: this.#value as T };
+    return undefined;
   }
 
   /**
@@ -509,7 +528,8 @@ export class Future<T> implements PromiseLike<T> {
    */
   [kAddWaiter](fn: (f: Future<T>) => void): boolean {
     if (this.done()) return false;
-    (this.#waiters ??= new Set()).add(fn as Callback);
+    const listeners = this.#listeners ??= new Listeners();
+    (listeners.waiters ??= new Set()).add(fn as Callback);
     return true;
   }
 
@@ -519,52 +539,54 @@ export class Future<T> implements PromiseLike<T> {
    * @ignore
    */
   [kRemoveWaiter](fn: (f: Future<T>) => void): void {
-    this.#waiters?.delete(fn as Callback);
+    this.#listeners?.waiters?.delete(fn as Callback);
   }
 
   #outcome(): T {
-    if (this.#state === "cancelled") throw new CancelledError();
-    if (this.#failed) throw this.#error;
-    return this.#value as T;
+    if (this.#state === CANCELLED) throw new CancelledError();
+    if (this.#state === FAILED) throw this.#result;
+    return this.#result as T;
   }
 
   #asPromise(): Promise<T> {
-    if (this.#promise === undefined) {
-      if (this.done()) {
-        try {
-          this.#promise = Promise.resolve(this.#outcome());
-        } catch (error) {
-          this.#promise = Promise.reject(error);
-        }
-      } else {
-        const { promise, resolve, reject } = Promise.withResolvers<T>();
-        this.#promise = promise;
-        this.#resolve = resolve as (value: unknown) => void;
-        this.#reject = reject;
-      }
+    const deferred = this.#deferred;
+    if (deferred !== undefined) {
+      return deferred instanceof Promise ? deferred : deferred.promise;
     }
-    return this.#promise;
+    if (this.done()) {
+      // Already settled: a settled promise, no resolver functions to make.
+      let promise: Promise<T>;
+      try {
+        promise = Promise.resolve(this.#outcome());
+      } catch (error) {
+        promise = Promise.reject(error);
+      }
+      this.#deferred = promise;
+      return promise;
+    }
+    const pending = Promise.withResolvers<T>();
+    this.#deferred = pending;
+    return pending.promise;
   }
 
   #complete(): void {
     this.#forceCancel = undefined;
-    if (this.#resolve !== undefined) {
-      if (this.#state === "cancelled") this.#reject!(new CancelledError());
-      else if (this.#failed) this.#reject!(this.#error);
-      else this.#resolve(this.#value);
-      this.#resolve = this.#reject = undefined;
+    const deferred = this.#deferred;
+    if (deferred !== undefined && !(deferred instanceof Promise)) {
+      if (this.#state === CANCELLED) deferred.reject(new CancelledError());
+      else if (this.#state === FAILED) deferred.reject(this.#result);
+      else deferred.resolve(this.#result);
+      this.#deferred = deferred.promise;
     }
-    const waiters = this.#waiters;
-    this.#waiters = undefined;
-    if (waiters !== undefined) {
-      for (const fn of waiters) {
-        runCallback(fn, this);
-      }
+    const listeners = this.#listeners;
+    if (listeners === undefined) return;
+    this.#listeners = undefined;
+    // The executor's own waiters (wait, asCompleted, result) first.
+    if (listeners.waiters !== undefined) {
+      for (const fn of listeners.waiters) runCallback(fn, this);
     }
-    const callbacks = this.#callbacks;
-    this.#callbacks = undefined;
-    if (callbacks !== undefined) {
-      for (const fn of callbacks) runCallback(fn, this);
+    if (listeners.callbacks !== undefined) {
+      for (const fn of listeners.callbacks) runCallback(fn, this);
     }
   }
 
@@ -595,7 +617,23 @@ export class Future<T> implements PromiseLike<T> {
   }
 }
 
+// Callbacks are stored with `T` erased from parameter positions, so that
+// Future stays covariant: a `Future<string>` is a `Future<unknown>` (e.g.
+// for `wait`).
 type Callback = (f: Future<unknown>) => void;
+
+// Methods, not function properties: their parameters stay bivariant (see
+// Callback).
+interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: unknown): void;
+  reject(reason: unknown): void;
+}
+
+class Listeners {
+  waiters: Set<Callback> | undefined = undefined;
+  callbacks: Callback[] | undefined = undefined;
+}
 
 function runCallback<T>(fn: (f: Future<T>) => void, future: Future<T>): void {
   try {
