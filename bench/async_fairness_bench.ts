@@ -55,7 +55,9 @@ async function main(): Promise<void> {
   const ticks: Record<string, number[]> = {};
   for (let r = 0; r < rounds; r++) {
     for (const kind of ["sync", "async"]) {
-      for (const [name, lib] of libs) {
+      // Alternate the order: each run pays for the garbage the one before
+      // it left.
+      for (const [name, lib] of r % 2 === 0 ? libs : libs.toReversed()) {
         const result = await once(lib, kind, count);
         (times[`${kind} ${name}`] ??= []).push(result.ms);
         (ticks[`${kind} ${name}`] ??= []).push(result.ticks);
