@@ -44,6 +44,13 @@ export interface TaskOwner {
   beforeCancel(task: PoolTask): void;
 }
 
+/** A clock reading shared by the tasks submitted in one turn. */
+export interface Moment {
+  readonly time: number;
+}
+
+const NO_MOMENT: Moment = { time: 0 };
+
 /** One task: a call, or a `map` chunk. */
 export class PoolTask {
   state: TaskState = QUEUED;
@@ -60,8 +67,12 @@ export class PoolTask {
   readonly weight: number;
   /** Whether objects were transferred with it (it cannot be sent again). */
   moved = false;
-  /** When it was submitted (the pool's performance.now(), per turn). */
-  submitted = 0;
+  /**
+   * When it was submitted (the pool's performance.now(), read once per turn
+   * and shared by that turn's tasks: a number field would box a double for
+   * every task).
+   */
+  submitted: Moment = NO_MOMENT;
 
   /**
    * @param seq The order of submission.

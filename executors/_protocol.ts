@@ -97,9 +97,12 @@ export const STATUS_SKIPPED = 2;
 
 /**
  * A batch of results. `results` is flat, RESULT_STRIDE entries per result:
- * `slot, status, payload, ms, start` (`ms`: how long the function took, which
- * the pool uses to decide how much work to send ahead and reports as run
- * time; `start`: when it started, on the worker's clock, for the wait time).
+ * `slot, status, payload`; `times` has TIME_STRIDE entries per result, in
+ * the same order: `ms, start` (`ms`: how long the function took, which the
+ * pool uses to decide how much work to send ahead and reports as run time;
+ * `start`: when it started, on the worker's clock, for the wait time). The
+ * times travel as one typed array: as array entries each would be a boxed
+ * double on both sides.
  * Objects a task marked with `transfer()` travel in the message's transfer
  * list. For a MODE_CHUNK task the
  * OK payload is flat too: `ok, value-or-wire-error` per item, stopping after
@@ -108,9 +111,12 @@ export const STATUS_SKIPPED = 2;
 export interface DoneMessage {
   t: typeof MSG_DONE;
   results: unknown[];
+  times: Float64Array;
 }
 /** Entries per result in {@linkcode DoneMessage.results}. */
-export const RESULT_STRIDE = 5;
+export const RESULT_STRIDE = 3;
+/** Entries per result in {@linkcode DoneMessage.times}. */
+export const TIME_STRIDE = 2;
 
 /** The worker is ready to run tasks. */
 export interface ReadyMessage {

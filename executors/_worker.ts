@@ -29,6 +29,7 @@ import {
   STATUS_OK,
   STATUS_SKIPPED,
   TASK_STRIDE,
+  TIME_STRIDE,
   TRANSFER_KEY,
 } from "./_protocol.ts";
 import { cloneFailure, toWire, type WireError } from "./_errors_wire.ts";
@@ -83,6 +84,9 @@ let active = 0;
 let pumping = false;
 /** Results not sent yet, flat (RESULT_STRIDE entries each). */
 let out: unknown[] = [];
+/** Their times, TIME_STRIDE entries each (see DoneMessage). */
+let outTimes = new Float64Array(64 * TIME_STRIDE);
+let outTimesLength = 0;
 /** Slots in `out` whose payload is a chunk (checked item by item on failure). */
 const chunkSlots = new Set<number>();
 let lastFlush = 0;
@@ -247,7 +251,8 @@ function pump(): void {
       queue[head + 3] = undefined;
       head += TASK_STRIDE;
       if (!claim(slot)) {
-        out.push(slot, STATUS_SKIPPED, undefined, 0, 0);
+        out.push(slot, STATUS_SKIPPED, undefined);
+        pushTimes(0, 0);
         continue;
       }
       // Before a task that may take long, send the results gathered so far:
@@ -372,8 +377,19 @@ function finish(
       for (let i = 1; i < items.length; i += 2) takeTransfer(items[i]);
     }
   }
-  out.push(slot, status, payload, ms, start);
+  out.push(slot, status, payload);
+  pushTimes(ms, start);
   return now;
+}
+
+function pushTimes(ms: number, start: number): void {
+  if (outTimesLength + TIME_STRIDE > outTimes.length) {
+    const bigger = new Float64Array(outTimes.length * 2);
+    bigger.set(outTimes);
+    outTimes = bigger;
+  }
+  outTimes[outTimesLength++] = ms;
+  outTimes[outTimesLength++] = start;
 }
 
 /** Moves the list of a value marked by transfer() to this batch's list. */
@@ -391,14 +407,18 @@ function flush(): void {
   lastFlush = performance.now();
   if (out.length === 0) return;
   const results = out;
+  const times = outTimes.slice(0, outTimesLength);
   const transfer = outTransfer;
   out = [];
+  outTimesLength = 0;
   outTransfer = undefined;
   try {
-    post({ t: MSG_DONE, results } satisfies DoneMessage, transfer);
+    post({ t: MSG_DONE, results, times } satisfies DoneMessage, transfer);
   } catch {
     // Some result cannot be cloned: find it, and fail only its task.
-    post({ t: MSG_DONE, results: cloneable(results) } satisfies DoneMessage);
+    post(
+      { t: MSG_DONE, results: cloneable(results), times } satisfies DoneMessage,
+    );
   }
   chunkSlots.clear();
 }

@@ -35,6 +35,7 @@ import {
   RESULT_STRIDE,
   STATUS_OK,
   STATUS_SKIPPED,
+  TIME_STRIDE,
   type WorkerMessage,
 } from "./_protocol.ts";
 import { describeError, fromWire, type WireError } from "./_errors_wire.ts";
@@ -52,6 +53,7 @@ import {
 import {
   chunkResults,
   DONE,
+  type Moment,
   PoolFuture,
   PoolTask,
   QUEUED,
@@ -199,8 +201,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
   /** Whether work came since the pool was last idle ("idle" event). */
   #active = false;
   /** performance.now() for this turn's submits (see #enqueue). */
-  #now = 0;
-  #nowFresh = false;
+  #now: Moment | undefined;
   readonly #waitTime = new TimeHistogram();
   readonly #runTime = new TimeHistogram();
   readonly #utilization: Utilization;
@@ -684,11 +685,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
       priority,
     );
     // One clock read per turn of submits: the wait time counts from then.
-    if (!this.#nowFresh) {
-      this.#now = performance.now();
-      this.#nowFresh = true;
-    }
-    task.submitted = this.#now;
+    task.submitted = this.#now ??= { time: performance.now() };
     this.#queue.push(task);
     this.#queued++;
     this.#active = true;
@@ -710,7 +707,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
   /** Hands queued tasks to workers, then sends each worker one message. */
   #dispatchNow(): void {
     this.#dispatchScheduled = false;
-    this.#nowFresh = false;
+    this.#now = undefined;
     if (this.#broken !== undefined) return;
     const queue = this.#queue;
     const context = this.#context;
@@ -817,7 +814,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
   #onMessage(worker: PoolWorker, message: WorkerMessage): void {
     switch (message.t) {
       case MSG_DONE:
-        this.#onDone(worker, message.results);
+        this.#onDone(worker, message.results, message.times);
         break;
       case MSG_READY:
         worker.ready = true;
@@ -855,14 +852,18 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     }
   }
 
-  #onDone(worker: PoolWorker, results: unknown[]): void {
+  #onDone(worker: PoolWorker, results: unknown[], times: Float64Array): void {
     this.#fruitless = 0;
     const settled: unknown[] = [];
     const offset = worker.clockOffset;
     const waitTime = this.#waitTime;
     const runTime = this.#runTime;
     let busy = 0;
-    for (let i = 0; i < results.length; i += RESULT_STRIDE) {
+    for (
+      let i = 0, t = 0;
+      i < results.length;
+      i += RESULT_STRIDE, t += TIME_STRIDE
+    ) {
       const task = worker.answer(results[i] as number);
       if (task === undefined) continue; // revoked: nothing to settle
       const status = results[i + 1];
@@ -871,10 +872,10 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
         this.#requeue([task]);
         continue;
       }
-      const ms = results[i + 3] as number;
+      const ms = times[t];
       this.#functions.learn(task.fnId, ms / task.weight);
       runTime.record(ms);
-      waitTime.record((results[i + 4] as number) + offset - task.submitted);
+      waitTime.record(times[t + 1] + offset - task.submitted.time);
       busy += ms;
       this.#leave(task);
       if (status === STATUS_OK) this.#completed++;
