@@ -2,12 +2,20 @@
 
 /**
  * AsyncExecutor draining a backlog of tiny tasks (sync `n => n + 1` and async
- * `async n => n + 1`): time per batch, and how often a 1 ms `setInterval`
- * ticked meanwhile (0 means the event loop starved).
+ * `n => Promise.resolve(n + 1)`): time per batch, and how often a 1 ms
+ * `setInterval` ticked meanwhile (0 means the event loop starved).
  *
- * `deno run -A bench/async_fairness_bench.ts [--tasks=500000] [--rounds=5]
- * [--module=/path/to/other/mod.ts]`: with `--module`, that copy (e.g. an older
- * checkout) runs interleaved with this one, and the ratio is printed.
+ * `deno run -A bench/async_fairness_bench.ts [--tasks=500000] [--rounds=5]`:
+ * this checkout, in this process.
+ *
+ * `deno run -A bench/async_fairness_bench.ts --module=/path/to/other/mod.ts
+ * [--processes=15]`: this checkout against that copy (e.g. an older
+ * checkout), each measured in fresh processes, taking turns: every process
+ * warms up, then drains `--rounds` batches back to back (so the garbage one
+ * batch leaves is collected within the measurement, not after it), and
+ * reports the mean. Printed: the median over the processes per copy, and the
+ * ratio. Two copies in one process would share one heap: each would pay for
+ * the other's garbage.
  *
  * @module
  */
@@ -17,8 +25,10 @@ import { resolve, toFileUrl } from "@std/path";
 import * as Ours from "../mod.ts";
 
 type Lib = Pick<typeof Ours, "AsyncExecutor">;
+type Kind = "sync" | "async";
+const KINDS: Kind[] = ["sync", "async"];
 
-async function once(lib: Lib, kind: string, count: number) {
+async function once(lib: Lib, kind: Kind, count: number) {
   const executor = new lib.AsyncExecutor();
   let ticks = 0;
   const interval = setInterval(() => ticks++, 1);
@@ -36,59 +46,88 @@ async function once(lib: Lib, kind: string, count: number) {
   return { ms, ticks };
 }
 
+const median = (a: number[]) => a.slice().sort((x, y) => x - y)[a.length >> 1];
+
+/** One fresh process: warm-up, then `rounds` batches; prints the mean ms. */
+async function child(module: string, kind: Kind, count: number, rounds = 5) {
+  const lib: Lib = await import(module);
+  await once(lib, kind, Math.min(count, 50_000));
+  let total = 0;
+  for (let r = 0; r < rounds; r++) total += (await once(lib, kind, count)).ms;
+  console.log(JSON.stringify({ ms: total / rounds }));
+}
+
+async function spawn(module: string, kind: Kind, count: number, rounds = 5) {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      import.meta.filename!,
+      `--child=${module}`,
+      `--kind=${kind}`,
+      `--tasks=${count}`,
+      `--rounds=${rounds}`,
+    ],
+  }).output();
+  if (code !== 0) throw new Error(new TextDecoder().decode(stderr));
+  return JSON.parse(new TextDecoder().decode(stdout)).ms as number;
+}
+
+async function compare(other: string, count: number, processes: number) {
+  const copies = [other, import.meta.resolve("../mod.ts")];
+  for (const kind of KINDS) {
+    const times: number[][] = [[], []];
+    for (let p = 0; p < processes; p++) {
+      // Alternate which copy goes first.
+      for (const i of p % 2 === 0 ? [0, 1] : [1, 0]) {
+        times[i].push(await spawn(copies[i], kind, count));
+      }
+    }
+    const [a, b] = times.map(median);
+    console.log(
+      `${kind}: ${other} ${a.toFixed(1)} ms, this checkout ${
+        b.toFixed(1)
+      } ms per ${count} tasks (median of ${processes} processes); ` +
+        `this/other ${(b / a).toFixed(3)}`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(Deno.args, {
-    string: ["tasks", "rounds", "module"],
-    default: { tasks: "500000", rounds: "5" },
+    string: ["tasks", "rounds", "module", "processes", "child", "kind"],
+    default: { tasks: "500000", rounds: "5", processes: "15" },
   });
   const count = Number(args.tasks);
   const rounds = Number(args.rounds);
-  const module = args.module;
-  const libs: [string, Lib][] = [["this checkout", Ours]];
-  if (module !== undefined) {
-    libs.unshift([
-      module,
-      await import(toFileUrl(resolve(module)).href),
-    ]);
+  if (args.child !== undefined) {
+    return await child(args.child, args.kind as Kind, count, rounds);
+  }
+  if (args.module !== undefined) {
+    const other = toFileUrl(resolve(args.module)).href;
+    return await compare(other, count, Number(args.processes));
   }
   const times: Record<string, number[]> = {};
   const ticks: Record<string, number[]> = {};
   for (let r = 0; r < rounds; r++) {
-    for (const kind of ["sync", "async"]) {
-      // Alternate the order: each run pays for the garbage the one before
-      // it left.
-      for (const [name, lib] of r % 2 === 0 ? libs : libs.toReversed()) {
-        const result = await once(lib, kind, count);
-        (times[`${kind} ${name}`] ??= []).push(result.ms);
-        (ticks[`${kind} ${name}`] ??= []).push(result.ticks);
-      }
+    for (const kind of KINDS) {
+      const result = await once(Ours, kind, count);
+      (times[kind] ??= []).push(result.ms);
+      (ticks[kind] ??= []).push(result.ticks);
     }
   }
-  const median = (a: number[]) =>
-    a.slice().sort((x, y) => x - y)[a.length >> 1];
-  for (const key in times) {
+  for (const kind of KINDS) {
     console.log(
-      `${key}: median ${
-        median(times[key]).toFixed(0)
-      } ms for ${count} tasks; ` +
-        `1 ms interval ticks ${ticks[key].join(",")}`,
+      `${kind}: median ${median(times[kind]).toFixed(0)} ms for ${count} ` +
+        `tasks; 1 ms interval ticks ${ticks[kind].join(",")}`,
     );
-  }
-  if (module !== undefined) {
-    for (const kind of ["sync", "async"]) {
-      const ratio = median(times[`${kind} this checkout`]) /
-        median(times[`${kind} ${module}`]);
-      console.log(
-        `${kind}: this checkout / ${module} time ${ratio.toFixed(3)}`,
-      );
-    }
   }
 }
 
 if (import.meta.main) {
   await main();
 } else {
-  for (const kind of ["sync", "async"]) {
+  for (const kind of KINDS) {
     Deno.bench({
       name: `AsyncExecutor: 100 000 tiny ${kind} tasks`,
       group: "async-drain",
