@@ -2,13 +2,19 @@
 
 /**
  * This checkout's WorkerPoolExecutor against another copy of the library
- * (e.g. an older checkout), side by side in one process, the cases
- * interleaved (alternating which goes first) so that both see the same
- * machine: 20,000 trivial tasks by `submit`, the same by `map` in chunks of
- * 256, and fib(30) x 8, each pool with 2 workers, created and warmed first.
+ * (e.g. an older checkout): 20,000 trivial tasks by `submit`, the same by
+ * `map` in chunks of 256, and fib(30) x 8, each pool with 2 workers, created
+ * and warmed first.
  *
  * `deno run -A bench/compare_pool.ts --module=/path/to/other/mod.ts
- * [--rounds=15]`: the median per case and the ratio this/other.
+ * [--rounds=15]`: both copies side by side in one process, the cases
+ * interleaved (alternating which goes first) so that both see the same
+ * machine; the median per case and the ratio this/other.
+ *
+ * `... --processes=N`: instead, N fresh processes per copy, taking turns,
+ * each running every case `--rounds` times and reporting its medians; the
+ * median over the processes per case, and the ratio. In one process the two
+ * copies share one heap, so each pays for some of the other's garbage.
  *
  * @module
  */
@@ -25,18 +31,7 @@ interface Subject {
   fib: Ours.Task<(n: number) => number>;
 }
 
-const args = parseArgs(Deno.args, {
-  string: ["module", "rounds"],
-  default: { rounds: "15" },
-});
-const module = args.module;
-if (module === undefined) {
-  console.error("usage: deno run -A bench/compare_pool.ts --module=PATH");
-  Deno.exit(2);
-}
-const rounds = Number(args.rounds);
 const TASKS = import.meta.resolve("./fixtures/executors_tasks.ts");
-const other: Lib = await import(toFileUrl(resolve(module)).href);
 
 async function subject(lib: Lib): Promise<Subject> {
   const pool = new lib.WorkerPoolExecutor({ maxWorkers: 2, minWorkers: 2 });
@@ -52,10 +47,6 @@ async function subject(lib: Lib): Promise<Subject> {
   return { pool, inc: t.inc, fib: t.fib } as unknown as Subject;
 }
 
-const subjects: [string, Subject][] = [
-  ["other", await subject(other)],
-  ["this", await subject(Ours)],
-];
 const cases: Record<string, (s: Subject) => Promise<void>> = {
   "submit 20k trivial": async ({ pool, inc }) => {
     const futures = new Array(20_000);
@@ -74,25 +65,103 @@ const cases: Record<string, (s: Subject) => Promise<void>> = {
     await Promise.all(Array.from({ length: 8 }, () => pool.submit(fib, 30)));
   },
 };
-const times: Record<string, number[]> = {};
-for (let round = 0; round < rounds; round++) {
-  for (const name in cases) {
-    const order = round % 2 === 0 ? subjects : [...subjects].reverse();
-    for (const [who, s] of order) {
-      const start = performance.now();
-      await cases[name](s);
-      (times[`${name}|${who}`] ??= []).push(performance.now() - start);
+
+const median = (a: number[]) => a.slice().sort((x, y) => x - y)[a.length >> 1];
+
+/** Runs every case `rounds` times on each subject, taking turns. */
+async function measure(
+  subjects: [string, Subject][],
+  rounds: number,
+): Promise<Record<string, number>> {
+  const times: Record<string, number[]> = {};
+  for (let round = 0; round < rounds; round++) {
+    for (const name in cases) {
+      const order = round % 2 === 0 ? subjects : [...subjects].reverse();
+      for (const [who, s] of order) {
+        const start = performance.now();
+        await cases[name](s);
+        (times[`${name}|${who}`] ??= []).push(performance.now() - start);
+      }
     }
   }
-}
-const median = (a: number[]) => a.slice().sort((x, y) => x - y)[a.length >> 1];
-console.log(`${rounds} rounds; other: ${module}`);
-for (const name in cases) {
-  const a = median(times[`${name}|other`]);
-  const b = median(times[`${name}|this`]);
-  console.log(
-    `${name.padEnd(24)} other ${a.toFixed(1)} ms  this ${b.toFixed(1)} ms  ` +
-      `this/other ${(b / a).toFixed(3)}`,
+  for (const [, s] of subjects) await s.pool.shutdown();
+  return Object.fromEntries(
+    Object.entries(times).map(([key, list]) => [key, median(list)]),
   );
 }
-for (const [, s] of subjects) await s.pool.shutdown();
+
+async function spawn(module: string, rounds: number) {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      import.meta.filename!,
+      `--child=${module}`,
+      `--rounds=${rounds}`,
+    ],
+  }).output();
+  if (code !== 0) throw new Error(new TextDecoder().decode(stderr));
+  return JSON.parse(new TextDecoder().decode(stdout)) as Record<
+    string,
+    number
+  >;
+}
+
+function report(label: string, medians: Record<string, number>): void {
+  console.log(label);
+  for (const name in cases) {
+    const a = medians[`${name}|other`];
+    const b = medians[`${name}|this`];
+    console.log(
+      `${name.padEnd(24)} other ${a.toFixed(1)} ms  this ${b.toFixed(1)} ms  ` +
+        `this/other ${(b / a).toFixed(3)}`,
+    );
+  }
+}
+
+const args = parseArgs(Deno.args, {
+  string: ["module", "rounds", "processes", "child"],
+  default: { rounds: "15" },
+});
+const rounds = Number(args.rounds);
+if (args.child !== undefined) {
+  const lib: Lib = await import(args.child);
+  const medians = await measure([["child", await subject(lib)]], rounds);
+  console.log(JSON.stringify(medians));
+} else if (args.module === undefined) {
+  console.error(
+    "usage: deno run -A bench/compare_pool.ts --module=PATH [--processes=N]",
+  );
+  Deno.exit(2);
+} else if (args.processes !== undefined) {
+  const processes = Number(args.processes);
+  const copies: [string, string][] = [
+    ["other", toFileUrl(resolve(args.module)).href],
+    ["this", import.meta.resolve("../mod.ts")],
+  ];
+  const runs: Record<string, number[]> = {};
+  for (let p = 0; p < processes; p++) {
+    for (const [who, url] of p % 2 === 0 ? copies : [...copies].reverse()) {
+      const medians = await spawn(url, rounds);
+      for (const name in cases) {
+        (runs[`${name}|${who}`] ??= []).push(medians[`${name}|child`]);
+      }
+    }
+  }
+  report(
+    `${processes} processes per copy, ${rounds} rounds each; other: ${args.module}`,
+    Object.fromEntries(
+      Object.entries(runs).map(([key, list]) => [key, median(list)]),
+    ),
+  );
+} else {
+  const other: Lib = await import(toFileUrl(resolve(args.module)).href);
+  const subjects: [string, Subject][] = [
+    ["other", await subject(other)],
+    ["this", await subject(Ours)],
+  ];
+  report(
+    `${rounds} rounds; other: ${args.module}`,
+    await measure(subjects, rounds),
+  );
+}
