@@ -168,6 +168,14 @@ function validateAllow(value: unknown): string[] {
   });
 }
 
+/** A job this process runs now, and how to stop it. */
+interface Running {
+  /** The client cancelled it (the job then fails unrecoverably). */
+  cancelled: boolean;
+  /** Force-cancels its local task(s), once they were submitted. */
+  stop?: () => void;
+}
+
 class Server implements QueueWorker {
   readonly ready: Promise<void>;
   readonly closed: Promise<void>;
@@ -179,6 +187,7 @@ class Server implements QueueWorker {
   #subscriber: Redis;
   #worker: Worker;
   #cancels = new Map<string, number>();
+  #running = new Map<string, Running>();
   #inFlight = 0;
   #whenNoJobs: (() => void)[] = [];
   #tasks = new Map<string, AnyTask>();
@@ -209,8 +218,9 @@ class Server implements QueueWorker {
     });
     this.#worker = new Worker(
       queue,
-      (job: Job, _token?: string, signal?: AbortSignal) =>
-        this.#process(job, signal),
+      // Two parameters: BullMQ then makes no AbortController per job (a
+      // few µs each); `#cancel` stops the jobs itself (see `Running`).
+      (job: Job) => this.#process(job),
       {
         connection: this.#client,
         prefix: PREFIX,
@@ -304,7 +314,12 @@ class Server implements QueueWorker {
   }
 
   #cancel(id: string): void {
-    if (this.#worker.cancelJob(id, "cancelled by the client")) return;
+    const running = this.#running.get(id);
+    if (running !== undefined) {
+      running.cancelled = true;
+      running.stop?.();
+      return;
+    }
     // Not running here (yet): remember, in case it starts soon.
     const now = Date.now();
     for (const [key, at] of this.#cancels) {
@@ -314,21 +329,26 @@ class Server implements QueueWorker {
     this.#cancels.set(id, now);
   }
 
-  async #process(job: Job, signal: AbortSignal | undefined): Promise<string> {
+  async #process(job: Job): Promise<string> {
     this.#inFlight++;
+    const running: Running = { cancelled: false };
+    this.#running.set(job.id!, running);
     try {
-      return await this.#run(job, signal);
+      return await this.#run(job, running);
     } finally {
+      if (this.#running.get(job.id!) === running) {
+        this.#running.delete(job.id!);
+      }
       if (--this.#inFlight === 0) {
         for (const resolve of this.#whenNoJobs.splice(0)) resolve();
       }
     }
   }
 
-  async #run(job: Job, signal: AbortSignal | undefined): Promise<string> {
+  async #run(job: Job, running: Running): Promise<string> {
     const data = job.data as JobData;
     // A cancel may have come before the job reached this function.
-    if (this.#cancels.delete(job.id!) || signal?.aborted) {
+    if (this.#cancels.delete(job.id!)) {
       throw new UnrecoverableError("cancelled by the client");
     }
     // Each stall is a run whose process died.
@@ -350,27 +370,25 @@ class Server implements QueueWorker {
       return failure(error);
     }
     if (data.c === 1) {
-      return await this.#runChunk(fn, args as unknown[], signal);
+      return await this.#runChunk(fn, args as unknown[], running);
     }
     if (this.#sent > 0) {
       await this.#turn();
-      if (signal?.aborted) {
+      if (running.cancelled) {
         throw new UnrecoverableError("cancelled by the client");
       }
     }
     this.#sent++;
     const future = this.#pool.run(fn, args as unknown[]);
-    const onAbort = () => future.cancel({ force: true });
-    signal?.addEventListener("abort", onAbort, { once: true });
+    running.stop = () => future.cancel({ force: true });
     try {
       return outcome({ ok: true, value: await future });
     } catch (error) {
-      if (signal?.aborted) {
+      if (running.cancelled) {
         throw new UnrecoverableError("cancelled by the client");
       }
       return failure(error);
     } finally {
-      signal?.removeEventListener("abort", onAbort);
       this.#sent--;
       this.#release();
     }
@@ -404,9 +422,12 @@ class Server implements QueueWorker {
   async #runChunk(
     fn: AnyTask,
     items: unknown[],
-    signal: AbortSignal | undefined,
+    running: Running,
   ): Promise<string> {
     const result: ChunkOutcome = { values: [] };
+    const controller = new AbortController();
+    const signal = controller.signal;
+    running.stop = () => controller.abort();
     try {
       for await (
         const value of this.#pool.map(fn, items, {
@@ -418,7 +439,7 @@ class Server implements QueueWorker {
         result.values.push(value);
       }
     } catch (error) {
-      if (signal?.aborted) {
+      if (signal.aborted) {
         throw new UnrecoverableError("cancelled by the client");
       }
       result.error = toWire(error);
