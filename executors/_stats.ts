@@ -58,6 +58,17 @@ export class TimeHistogram {
     this.#counts[bucketOf(ms)]++;
   }
 
+  /**
+   * Adds `values[start]`, `values[start + stride]`, ... (NaN entries are
+   * skipped).
+   */
+  recordEach(values: Float64Array, start: number, stride: number): void {
+    for (let i = start; i < values.length; i += stride) {
+      const ms = values[i];
+      if (ms === ms) this.record(ms);
+    }
+  }
+
   /** Count, mean, p50, p90, p99 and max so far (all 0 before any). */
   snapshot(): TimeStats {
     const count = this.#count;

@@ -36,6 +36,21 @@ Deno.test("TimeHistogram: exact count/mean/max, percentiles within 5%", () => {
   }
 });
 
+Deno.test("TimeHistogram.recordEach: every stride-th value from start, NaN skipped", () => {
+  const each = new TimeHistogram();
+  const one = new TimeHistogram();
+  // Pairs of (run, wait) as the pool receives them; a NaN pair was revoked.
+  const times = new Float64Array([3, 0.5, NaN, NaN, 7, -1, 1.25, 2]);
+  each.recordEach(times, 0, 2);
+  for (const value of [3, 7, 1.25]) one.record(value);
+  assertEquals(each.snapshot(), one.snapshot());
+  const waits = new TimeHistogram();
+  waits.recordEach(times, 1, 2);
+  const stats = waits.snapshot();
+  assertEquals([stats.count, stats.max], [3, 2]);
+  assertAlmostEquals(stats.mean, (0.5 + 0 + 2) / 3, 1e-12); // -1 counts as 0
+});
+
 Deno.test("AsyncExecutor.stats(): counts, wait and run times, utilization", async () => {
   await using executor = new AsyncExecutor({ maxConcurrency: 1 });
   const sleep = delay;
