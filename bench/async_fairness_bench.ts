@@ -23,6 +23,8 @@
 import { parseArgs } from "@std/cli/parse-args";
 import { resolve, toFileUrl } from "@std/path";
 import * as Ours from "../mod.ts";
+import { median } from "./_median.ts";
+import { runSelf } from "./_run_self.ts";
 
 type Lib = Pick<typeof Ours, "AsyncExecutor">;
 type Kind = "sync" | "async";
@@ -46,8 +48,6 @@ async function once(lib: Lib, kind: Kind, count: number) {
   return { ms, ticks };
 }
 
-const median = (a: number[]) => a.slice().sort((x, y) => x - y)[a.length >> 1];
-
 /** One fresh process: warm-up, then `rounds` batches; prints the mean ms. */
 async function child(module: string, kind: Kind, count: number, rounds = 5) {
   const lib: Lib = await import(module);
@@ -58,19 +58,13 @@ async function child(module: string, kind: Kind, count: number, rounds = 5) {
 }
 
 async function spawn(module: string, kind: Kind, count: number, rounds = 5) {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      import.meta.filename!,
-      `--child=${module}`,
-      `--kind=${kind}`,
-      `--tasks=${count}`,
-      `--rounds=${rounds}`,
-    ],
-  }).output();
-  if (code !== 0) throw new Error(new TextDecoder().decode(stderr));
-  return JSON.parse(new TextDecoder().decode(stdout)).ms as number;
+  const result = await runSelf(import.meta.filename!, [
+    `--child=${module}`,
+    `--kind=${kind}`,
+    `--tasks=${count}`,
+    `--rounds=${rounds}`,
+  ]);
+  return (result as { ms: number }).ms;
 }
 
 async function compare(other: string, count: number, processes: number) {

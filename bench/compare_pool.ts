@@ -22,6 +22,8 @@
 import { parseArgs } from "@std/cli/parse-args";
 import { resolve, toFileUrl } from "@std/path";
 import * as Ours from "../mod.ts";
+import { median } from "./_median.ts";
+import { runSelf } from "./_run_self.ts";
 
 type Lib = Pick<typeof Ours, "WorkerPoolExecutor" | "tasks">;
 type Pool = InstanceType<Lib["WorkerPoolExecutor"]>;
@@ -66,8 +68,6 @@ const cases: Record<string, (s: Subject) => Promise<void>> = {
   },
 };
 
-const median = (a: number[]) => a.slice().sort((x, y) => x - y)[a.length >> 1];
-
 /** Runs every case `rounds` times on each subject, taking turns. */
 async function measure(
   subjects: [string, Subject][],
@@ -91,20 +91,11 @@ async function measure(
 }
 
 async function spawn(module: string, rounds: number) {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      import.meta.filename!,
-      `--child=${module}`,
-      `--rounds=${rounds}`,
-    ],
-  }).output();
-  if (code !== 0) throw new Error(new TextDecoder().decode(stderr));
-  return JSON.parse(new TextDecoder().decode(stdout)) as Record<
-    string,
-    number
-  >;
+  const medians = await runSelf(import.meta.filename!, [
+    `--child=${module}`,
+    `--rounds=${rounds}`,
+  ]);
+  return medians as Record<string, number>;
 }
 
 function report(label: string, medians: Record<string, number>): void {

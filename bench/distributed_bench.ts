@@ -33,6 +33,7 @@ import { parseArgs } from "@std/cli/parse-args";
 import { QueueExecutor } from "../distributed/mod.ts";
 import { tasks } from "../mod.ts";
 import { startRedis, startWorker } from "../tests/_redis.ts";
+import { median } from "./_median.ts";
 
 const values = parseArgs(Deno.args, {
   string: ["rounds", "jobs", "concurrency"],
@@ -51,12 +52,6 @@ const t = tasks<typeof import("../tests/fixtures/dist_tasks.ts")>(
   new URL("dist_tasks.ts", fixtures),
 );
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2
-    ? s[(s.length - 1) / 2]
-    : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const fmt = (n: number, d = 0) =>
   n.toLocaleString("en-US", {
     maximumFractionDigits: d,

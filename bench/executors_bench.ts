@@ -48,6 +48,7 @@ import {
 } from "./_pool_cases.ts";
 import { parseArgs } from "@std/cli/parse-args";
 import { ProgressBar } from "@std/cli/unstable-progress-bar";
+import { median } from "./_median.ts";
 
 const TASKS = import.meta.resolve("./fixtures/executors_tasks.ts");
 
@@ -180,14 +181,6 @@ async function setup(): Promise<
     for (const worker of raw) worker.terminate();
   };
   return { cases, close };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2
-    ? sorted[middle]
-    : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 /** The table mode: interleaved rounds, medians, ratios, targets. */

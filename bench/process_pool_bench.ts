@@ -41,6 +41,7 @@ import {
   WORKERS,
 } from "./_pool_cases.ts";
 import { parseArgs } from "@std/cli/parse-args";
+import { median } from "./_median.ts";
 
 interface Case {
   name: string;
@@ -202,14 +203,6 @@ async function python(
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2
-    ? sorted[middle]
-    : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 async function table(rounds: number): Promise<void> {
