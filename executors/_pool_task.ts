@@ -6,6 +6,7 @@ import { type CancelOptions, Future } from "./future.ts";
 import { kForceCancel } from "./_internal.ts";
 import { validateOptions } from "./_validate.ts";
 import type { PoolWorker } from "./_pool_worker.ts";
+import type { Moment } from "./_stats.ts";
 import type { Settled } from "./_map.ts";
 import { fromWire, type WireError } from "./_errors_wire.ts";
 
@@ -42,11 +43,6 @@ export interface TaskOwner {
    * (then `cancel()` leaves it running, or stops it with `force`).
    */
   beforeCancel(task: PoolTask): void;
-}
-
-/** A clock reading shared by the tasks submitted in one turn. */
-export interface Moment {
-  readonly time: number;
 }
 
 const NO_MOMENT: Moment = { time: 0 };

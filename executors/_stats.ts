@@ -40,6 +40,17 @@ function middleOf(index: number): number {
   return 2 ** exp * (1 + (sub + 0.5) / SUB);
 }
 
+/**
+ * A clock reading (performance.now()) shared by every task it applies to
+ * (the tasks submitted, or started, in one turn): a task holds a reference
+ * rather than a number of its own, because a number field is a separate heap
+ * object per task, and a backlog of tiny tasks is mostly garbage-collector
+ * work (measured).
+ */
+export interface Moment {
+  readonly time: number;
+}
+
 /** A stream of durations (ms), summarised in constant memory. */
 export class TimeHistogram {
   readonly #counts = new Float64Array(BUCKETS);

@@ -23,7 +23,7 @@ import {
   validateTimeout,
 } from "./_validate.ts";
 import { PoolQueue } from "./_pool_queue.ts";
-import { TimeHistogram, Utilization } from "./_stats.ts";
+import { type Moment, TimeHistogram, Utilization } from "./_stats.ts";
 import { Backpressure } from "./_backpressure.ts";
 
 /**
@@ -104,16 +104,6 @@ type AnyFunction = (...args: any[]) => unknown;
 /** How the executor hears that a task was cancelled (see kCancelHook). */
 interface TaskOwner {
   cancelled(wasPending: boolean): void;
-}
-
-/**
- * A moment (performance.now()), shared by every task it applies to: a task
- * holds a reference rather than a number of its own, because a number field
- * is a separate heap object per task, and a backlog of tiny tasks is mostly
- * garbage-collector work (measured).
- */
-interface Moment {
-  readonly time: number;
 }
 
 /** A task of priority 0 in the fast queue (see #fast). */

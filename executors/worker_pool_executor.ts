@@ -53,7 +53,6 @@ import {
 import {
   chunkResults,
   DONE,
-  type Moment,
   PoolFuture,
   PoolTask,
   QUEUED,
@@ -68,7 +67,7 @@ import { canUnref } from "./_pool_unref.ts";
 import { IdleRetirement } from "./_pool_idle.ts";
 import { countedWorkers, workerCounts } from "./_pool_recycle.ts";
 import { PoolQueue } from "./_pool_queue.ts";
-import { TimeHistogram, Utilization } from "./_stats.ts";
+import { type Moment, TimeHistogram, Utilization } from "./_stats.ts";
 import { Backpressure } from "./_backpressure.ts";
 import { kBackend, type PoolBackend } from "./_channel.ts";
 
