@@ -8,6 +8,7 @@ import {
   assertStrictEquals,
   assertThrows,
 } from "@std/assert";
+import { delay } from "@std/async";
 import { CancelledError, currentTask } from "../mod.ts";
 import { callInTask, RunContext } from "../executors/_task_scope.ts";
 import { parseRetry, retryDelay } from "../executors/_retry.ts";
@@ -38,8 +39,8 @@ Deno.test("callInTask sets the context for sync code and restores it", () => {
 Deno.test("callInTask keeps each async task's context across awaits", async () => {
   const contexts = [1, 2, 3].map((n) => new RunContext(n));
   const runs = contexts.map((context, i) =>
-    callInTask(context, async (delay: number) => {
-      await new Promise((resolve) => setTimeout(resolve, delay));
+    callInTask(context, async (ms: number) => {
+      await delay(ms);
       const after = currentTask();
       await Promise.resolve();
       return [after, currentTask()];
