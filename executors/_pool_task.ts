@@ -21,9 +21,12 @@ export const SENT = 1;
 export const RUNNING = 2;
 /** Settled (or cancelled); the pool is done with it. */
 export const DONE = 3;
+/** Made, not in the books yet. */
+export const NEW = 4;
 
-/** The task states above. */
+/** The task states above (written by the pool's ledger only). */
 export type TaskState =
+  | typeof NEW
   | typeof QUEUED
   | typeof SENT
   | typeof RUNNING
@@ -49,7 +52,7 @@ const NO_MOMENT: Moment = { time: 0 };
 
 /** One task: a call, or a `map` chunk. */
 export class PoolTask {
-  state: TaskState = QUEUED;
+  state: TaskState = NEW;
   /** The worker holding it while SENT or RUNNING. */
   worker: PoolWorker | undefined = undefined;
   /** Its slot on that worker. */
@@ -120,11 +123,6 @@ export class PoolFuture<T> extends Future<T> {
     }
     return super.cancel(options);
   }
-}
-
-/** Settles a task's future unless someone else (its owner) already did. */
-export function settle(task: PoolTask, fn: () => void): void {
-  if (!task.future.done()) fn();
 }
 
 /**

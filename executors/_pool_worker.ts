@@ -162,14 +162,17 @@ export class PoolWorker implements WorkerLoad {
   }
 
   /**
-   * Adds a task to this turn's batch. It counts as running (RUNNING) while
-   * fewer than `runningLimit` tasks here do, else it is sent ahead (SENT).
+   * Adds a task to this turn's batch. Returns whether it counts as running
+   * (it does while fewer than `runningLimit` tasks here do, or when
+   * `running` says it already does), else it is sent ahead; the pool's
+   * ledger records which.
    */
   assign(
     task: PoolTask,
     def: (id: number) => FnDef,
     runningLimit: number,
-  ): void {
+    running: boolean,
+  ): boolean {
     // Held while any slot is taken: the pool waits for the worker's answer.
     if (this.#free.length === SLOT_COUNT) this.channel.setRef(true);
     const slot = this.#free.pop()!;
@@ -197,14 +200,11 @@ export class PoolWorker implements WorkerLoad {
     if (task.transfer !== undefined) {
       (this.#batchTransfer ??= []).push(...task.transfer);
     }
-    task.state = SENT;
-    if (this.running < runningLimit) this.promote(task);
-  }
-
-  /** Counts a task it holds as running. */
-  promote(task: PoolTask): void {
-    task.state = RUNNING;
-    this.running++;
+    if (running || this.running < runningLimit) {
+      this.running++;
+      return true;
+    }
+    return false;
   }
 
   /**

@@ -57,12 +57,10 @@ import {
   PoolFuture,
   PoolTask,
   QUEUED,
-  RUNNING,
   SENT,
-  settle,
   type TaskOwner,
-  type TaskState,
 } from "./_pool_task.ts";
+import { PoolLedger } from "./_pool_ledger.ts";
 import { PoolWorker, type WorkerListener } from "./_pool_worker.ts";
 import { canUnref } from "./_pool_unref.ts";
 import { IdleRetirement } from "./_pool_idle.ts";
@@ -97,6 +95,18 @@ const EARLY_REPLACEMENT_MS = 2;
 const MAX_FRUITLESS_CRASHES = 3;
 
 let pools = 0;
+
+/** How a worker ended, for `#crash`. */
+interface CrashOptions {
+  /** The message of the WorkerCrashedError its other tasks fail with. */
+  message: string;
+  /** That error's `cause`. */
+  cause: unknown;
+  /** The task it was stopped for (which does not fail with it). */
+  stopped?: PoolTask;
+  /** The error of the "workerexit" event; default `cause`. */
+  exitError?: unknown;
+}
 
 /**
  * Runs tasks on Deno Web Workers (module workers), for CPU-bound work. Its
@@ -183,13 +193,8 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
   #spawned = 0;
   #queue = new PoolQueue<PoolTask>();
   #seq = 0;
-  // Tasks by state, and settled tasks by outcome.
-  #queued = 0;
-  #pending = 0;
-  #running = 0;
-  #completed = 0;
-  #failed = 0;
-  #cancelled = 0;
+  /** Tasks by state, and settled tasks by outcome. */
+  readonly #ledger = new PoolLedger();
   readonly #functions = new PoolFunctions();
   #dispatchScheduled = false;
   /** Workers that died in a row without a single answer. */
@@ -430,7 +435,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
       } catch (error) {
         const future = new PoolFuture<Awaited<R>>();
         future.setException(error);
-        this.#failed++;
+        this.#ledger.failed++;
         return future;
       }
     } else {
@@ -585,11 +590,11 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     return {
       workers,
       busy,
-      queued: this.#queued + this.#pending,
-      running: this.#running,
-      completed: this.#completed,
-      failed: this.#failed,
-      cancelled: this.#cancelled,
+      queued: this.#ledger.queued + this.#ledger.pending,
+      running: this.#ledger.running,
+      completed: this.#ledger.completed,
+      failed: this.#ledger.failed,
+      cancelled: this.#ledger.cancelled,
       waitTime: this.#waitTime.snapshot(),
       runTime: this.#runTime.snapshot(),
       utilization: this.#utilization.value(),
@@ -641,8 +646,9 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
    * still free (see _backpressure.ts).
    */
   #waiting(): number {
-    const free = this.#maxWorkers * this.#concurrency - this.#running;
-    const pending = this.#queued + this.#pending;
+    const ledger = this.#ledger;
+    const free = this.#maxWorkers * this.#concurrency - ledger.running;
+    const pending = ledger.queued + ledger.pending;
     return free > 0 ? pending - free : pending;
   }
 
@@ -678,7 +684,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     // One clock read per turn of submits: the wait time counts from then.
     task.submitted = this.#now ??= { time: performance.now() };
     this.#queue.push(task);
-    this.#queued++;
+    this.#ledger.queue(task);
     this.#active = true;
     if (this.#backpressure.limit !== Infinity) {
       this.#backpressure.grew(this.#waiting());
@@ -718,22 +724,20 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
       const worker = choice === SPAWN ? this.#spawn() : this.#workers[choice];
       if (worker === undefined) return; // spawning failed: broken
       queue.shift();
-      this.#queued--;
       task.cost = context.cost;
       // A task put back after a crash may be marked running already.
-      const wasRunning = task.future.running();
-      worker.assign(task, this.#functions.def, runningLimit);
-      const state = task.state as TaskState;
-      if (wasRunning && state === SENT) worker.promote(task);
-      if ((task.state as TaskState) === RUNNING) {
-        this.#running++;
-        if (!wasRunning) this.#markRunning(task);
-      } else {
-        this.#pending++;
-      }
+      this.#ledger.sent(
+        task,
+        worker.assign(
+          task,
+          this.#functions.def,
+          runningLimit,
+          task.future.running(),
+        ),
+      );
       // Its last task: the replacement starts now (see _pool_recycle.ts).
       if (
-        worker.sent >= worker.quota && this.#queued > 0 &&
+        worker.sent >= worker.quota && this.#ledger.queued > 0 &&
         task.cost >= EARLY_REPLACEMENT_MS
       ) {
         this.#spawnReplacement(worker);
@@ -743,19 +747,13 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     for (const worker of this.#workers) {
       for (const failure of worker.flush()) failures.push(failure);
     }
-    for (const [task] of failures) {
-      this.#leave(task);
-      this.#failed++;
+    if (failures.length === 0) return;
+    for (const worker of [...this.#workers]) {
+      if (worker.inFlight === 0) this.#becameIdle(worker);
     }
-    if (failures.length > 0) {
-      for (const worker of [...this.#workers]) {
-        if (worker.inFlight === 0) this.#becameIdle(worker);
-      }
-    }
-    for (const [task, error] of failures) {
-      settle(task, () => task.future.setException(error));
-    }
-    if (failures.length > 0) this.#changed();
+    const errors = new Map(failures);
+    this.#ledger.settleAll([...errors.keys()], (task) => errors.get(task));
+    this.#changed();
   }
 
   /** Starts a worker's replacement early (see _pool_recycle.ts). */
@@ -765,10 +763,6 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     if (others >= this.#maxWorkers) return;
     const replacement = this.#spawn();
     if (replacement !== undefined) replacement.replaces = worker;
-  }
-
-  #markRunning(task: PoolTask): void {
-    if (task.future.state === "pending") task.future.setRunningOrNotifyCancel();
   }
 
   #spawn(): PoolWorker | undefined {
@@ -830,13 +824,11 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
             "A worker failed to start",
           );
         } else {
-          this.#crash(
-            worker,
-            undefined,
-            `The worker running this task closed itself (${how})`,
-            undefined,
-            new Error(`The worker closed itself (${how})`),
-          );
+          this.#crash(worker, {
+            message: `The worker running this task closed itself (${how})`,
+            cause: undefined,
+            exitError: new Error(`The worker closed itself (${how})`),
+          });
         }
         break;
       }
@@ -847,6 +839,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     this.#fruitless = 0;
     const settled: unknown[] = [];
     const offset = worker.clockOffset;
+    const ledger = this.#ledger;
     let busy = 0;
     for (
       let i = 0, t = 0;
@@ -867,9 +860,9 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
       // From when it started to when it was submitted, on our clock.
       times[t + 1] += offset - task.submitted.time;
       busy += ms;
-      this.#leave(task);
-      if (status === STATUS_OK) this.#completed++;
-      else this.#failed++;
+      ledger.leave(task);
+      if (status === STATUS_OK) ledger.completed++;
+      else ledger.failed++;
       settled.push(task, status, results[i + 2]);
     }
     // Recorded in loops of their own, keeping the loop above small enough
@@ -890,7 +883,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
         future.setResult(chunk ? chunkResults(payload) : payload);
       }
     }
-    if (this.#queued > 0) this.#scheduleDispatch();
+    if (ledger.queued > 0) this.#scheduleDispatch();
     this.#changed();
   }
 
@@ -900,103 +893,76 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     while (worker.running < limit) {
       const task = worker.nextPending();
       if (task === undefined) break;
-      worker.promote(task);
-      this.#pending--;
-      this.#running++;
-      this.#markRunning(task);
+      this.#ledger.promote(task);
     }
-  }
-
-  /**
-   * Takes a task out of the pool's books (it is about to be settled): its
-   * state count, its timer and its abort listener.
-   */
-  #leave(task: PoolTask): void {
-    switch (task.state) {
-      case QUEUED:
-        this.#queued--;
-        break;
-      case SENT:
-        this.#pending--;
-        break;
-      case RUNNING:
-        this.#running--;
-        break;
-    }
-    task.state = DONE;
-    task.args = task.transfer = undefined;
-    if (task.timer !== undefined) clearTimeout(task.timer);
-    task.signal?.removeEventListener("abort", task.onAbort!);
-    task.timer = task.signal = task.onAbort = undefined;
   }
 
   // ------------------------------------------------------ cancel & timeout
 
   #beforeCancel(task: PoolTask): void {
+    const ledger = this.#ledger;
     if (task.state === QUEUED) {
-      this.#leave(task);
-      this.#cancelled++;
+      ledger.leave(task);
+      ledger.cancelled++;
       this.#changed();
     } else if (task.state === SENT) {
       const worker = task.worker!;
       if (worker.revoke(task)) {
-        this.#leave(task);
-        this.#cancelled++;
+        ledger.leave(task);
+        ledger.cancelled++;
         this.#lightened(worker);
-        this.#changed();
       } else {
         // The worker has just started it: it is running, not cancellable.
-        worker.promote(task);
-        this.#pending--;
-        this.#running++;
-        this.#markRunning(task);
-        this.#changed();
+        ledger.promote(task);
       }
+      this.#changed();
     }
   }
 
   /** `cancel({ force: true })` on a running task. */
   #forceStop(task: PoolTask): boolean {
     if (task.state === DONE) return false;
-    const worker = task.worker;
-    const started = worker !== undefined && !worker.revoke(task);
-    this.#leave(task);
-    this.#cancelled++;
-    if (started) {
-      this.#crash(
-        worker,
-        undefined,
-        "The worker running this task was terminated to stop another task " +
-          "(cancel({ force: true }))",
-        task,
-      );
-    } else if (worker !== undefined) {
-      this.#lightened(worker);
-    }
-    this.#changed();
+    this.#stopTask(task);
     return true;
   }
 
   #timedOut(task: PoolTask, timeout: number): void {
     task.timer = undefined;
     if (task.state === DONE) return;
-    const error = new TimeoutError(`The task did not finish in ${timeout} ms`);
+    this.#stopTask(
+      task,
+      new TimeoutError(`The task did not finish in ${timeout} ms`),
+    );
+  }
+
+  /**
+   * Stops a task that is not done: cancelled (`error` undefined: the
+   * future's `cancel` settles it) or failed with `error` (a timeout). One
+   * its worker started is stopped by stopping the worker.
+   */
+  #stopTask(task: PoolTask, error?: unknown): void {
     const worker = task.worker;
     const started = worker !== undefined && !worker.revoke(task);
-    this.#leave(task);
-    this.#failed++;
+    const ledger = this.#ledger;
+    ledger.leave(task);
+    if (error === undefined) ledger.cancelled++;
+    else ledger.failed++;
     if (started) {
-      this.#crash(
-        worker,
-        error,
-        "The worker running this task was terminated to stop a task that " +
-          "timed out",
-        task,
-      );
+      this.#crash(worker, {
+        message: error === undefined
+          ? "The worker running this task was terminated to stop another " +
+            "task (cancel({ force: true }))"
+          : "The worker running this task was terminated to stop a task " +
+            "that timed out",
+        cause: error,
+        stopped: task,
+      });
     } else if (worker !== undefined) {
       this.#lightened(worker);
     }
-    settle(task, () => task.future.setException(error));
+    if (error !== undefined && !task.future.done()) {
+      task.future.setException(error);
+    }
     this.#changed();
   }
 
@@ -1020,80 +986,64 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     if (!worker.ready) {
       this.#break(error, "A worker failed to start");
     } else {
-      this.#crash(
-        worker,
-        error,
-        `The worker running this task died: ${describeError(error)}`,
-      );
+      this.#crash(worker, {
+        message: `The worker running this task died: ${describeError(error)}`,
+        cause: error,
+      });
     }
   }
 
   /**
    * Ends a worker that died or must be stopped: the tasks it had started
-   * (but `except`) fail with WorkerCrashedError, those it had not started go
-   * back to the front of the queue, and a new worker takes over on demand.
+   * (but `stopped`) fail with WorkerCrashedError, those it had not started
+   * go back to the front of the queue, and a new worker takes over on
+   * demand.
    */
-  #crash(
-    worker: PoolWorker,
-    cause: unknown,
-    message: string,
-    except?: PoolTask,
-    exitError: unknown = cause,
-  ): void {
+  #crash(worker: PoolWorker, how: CrashOptions): void {
     if (worker.dead) return;
-    // Stopped to end one of its tasks (`except`), or died.
-    if (except !== undefined) this.#retire(worker, "stopped");
+    const { message, cause, stopped } = how;
+    const exitError = "exitError" in how ? how.exitError : cause;
+    // Stopped to end one of its tasks, or died.
+    if (stopped !== undefined) this.#retire(worker, "stopped");
     else this.#retire(worker, "crashed", exitError);
     const requeue: PoolTask[] = [];
     const failed: PoolTask[] = [];
     for (const task of worker.live()) {
-      if (task === except) continue;
+      if (task === stopped) continue;
       // The worker may still be running for a moment: the slot decides. A
       // task whose transferred objects went to the worker cannot be resent.
       if (worker.revoke(task) && !task.moved) requeue.push(task);
       else failed.push(task);
     }
-    for (const task of failed) {
-      this.#leave(task);
-      this.#failed++;
-    }
+    this.#requeue(requeue);
     if (
-      failed.length === 0 && except === undefined && requeue.length > 0 &&
+      failed.length === 0 && stopped === undefined && requeue.length > 0 &&
       ++this.#fruitless >= MAX_FRUITLESS_CRASHES
     ) {
       // Workers die before they start any task: respawning cannot help.
-      this.#requeue(requeue);
       this.#break(
         exitError ?? new Error(message),
         `${MAX_FRUITLESS_CRASHES} workers died in a row`,
       );
       return;
     }
-    this.#requeue(requeue);
     // Tasks waiting in the queue for room on a worker now have a free one.
-    if (this.#queued > 0) this.#scheduleDispatch();
-    for (const task of failed) {
-      settle(task, () =>
-        task.future.setException(
-          new WorkerCrashedError(
-            message,
-            cause === undefined ? undefined : { cause },
-          ),
-        ));
-    }
+    if (this.#ledger.queued > 0) this.#scheduleDispatch();
+    this.#ledger.settleAll(
+      failed,
+      () =>
+        new WorkerCrashedError(
+          message,
+          cause === undefined ? undefined : { cause },
+        ),
+    );
     this.#changed();
   }
 
   /** Puts tasks that no worker started back at the front of the queue. */
   #requeue(tasks: PoolTask[]): void {
     if (tasks.length === 0) return;
-    for (const task of tasks) {
-      if (task.state === SENT) this.#pending--;
-      else if (task.state === RUNNING) this.#running--;
-      task.state = QUEUED;
-      task.worker = undefined;
-      this.#queued++;
-    }
+    for (const task of tasks) this.#ledger.queue(task);
     this.#queue.unshift(tasks);
     this.#scheduleDispatch();
   }
@@ -1120,13 +1070,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     for (const worker of [...this.#workers]) {
       this.#retire(worker, "crashed", broken);
     }
-    for (const task of tasks) {
-      this.#leave(task);
-      this.#failed++;
-    }
-    for (const task of tasks) {
-      settle(task, () => task.future.setException(broken));
-    }
+    this.#ledger.settleAll(tasks, () => broken);
     this.#changed();
   }
 
@@ -1135,7 +1079,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
   /** A task left `worker` without an answer (revoked): it has room again. */
   #lightened(worker: PoolWorker): void {
     if (worker.inFlight === 0) this.#becameIdle(worker);
-    if (this.#queued > 0) this.#scheduleDispatch();
+    if (this.#ledger.queued > 0) this.#scheduleDispatch();
   }
 
   #becameIdle(worker: PoolWorker): void {
@@ -1143,7 +1087,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     if (worker.sent >= worker.quota) {
       // Recycled after maxTasksPerWorker tasks; a fresh one comes on demand.
       this.#retire(worker, "recycled");
-      if (this.#queued > 0) this.#scheduleDispatch();
+      if (this.#ledger.queued > 0) this.#scheduleDispatch();
       return;
     }
     this.#idle.schedule();
@@ -1175,7 +1119,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
   #changed(): void {
     const backpressure = this.#backpressure;
     if (backpressure.full) backpressure.fell(this.#waiting());
-    if (this.#queued > 0 || this.#pending > 0 || this.#running > 0) return;
+    if (!this.#ledger.empty) return;
     if (this.#active) {
       this.#active = false;
       this.dispatchEvent(new Event("idle"));
@@ -1186,7 +1130,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
   /** After shutdown: once no task is left, stop every worker. */
   #checkDrained(): void {
     if (!this.#shutdown && this.#broken === undefined) return;
-    if (this.#queued > 0 || this.#pending > 0 || this.#running > 0) return;
+    if (!this.#ledger.empty) return;
     for (const worker of [...this.#workers]) {
       this.#retire(worker, "shutdown");
     }
