@@ -4,7 +4,15 @@
 // moves from one count to the next in one call, and "leave the books, then
 // settle" is one loop pair (`settleAll`) instead of one per caller.
 
-import { DONE, type PoolTask, QUEUED, RUNNING, SENT } from "./_pool_task.ts";
+import {
+  DELAYED,
+  DONE,
+  type PoolTask,
+  QUEUED,
+  RETRYING,
+  RUNNING,
+  SENT,
+} from "./_pool_task.ts";
 
 /** The counts of a pool's tasks, and the only writer of `task.state`. */
 export class PoolLedger {
@@ -14,6 +22,10 @@ export class PoolLedger {
   pending = 0;
   /** Counted as running. */
   running = 0;
+  /** Waiting for their `delay` (`pending`). */
+  delayed = 0;
+  /** Waiting to be retried (`running`). */
+  retrying = 0;
   /** Settled with a value. */
   completed = 0;
   /** Settled with an error (timeouts and crashes included). */
@@ -23,7 +35,8 @@ export class PoolLedger {
 
   /** Whether no task is left in the pool's hands. */
   get empty(): boolean {
-    return this.queued === 0 && this.pending === 0 && this.running === 0;
+    return this.queued === 0 && this.pending === 0 && this.running === 0 &&
+      this.delayed === 0 && this.retrying === 0;
   }
 
   /** A task enters the queue: new, or put back (no worker started it). */
@@ -32,6 +45,24 @@ export class PoolLedger {
     task.state = QUEUED;
     task.worker = undefined;
     this.queued++;
+  }
+
+  /** A new task waits for its `delay` before it enters the queue. */
+  delay(task: PoolTask): void {
+    task.state = DELAYED;
+    this.delayed++;
+  }
+
+  /**
+   * A run failed and the task will run again: it waits, `running`, off any
+   * worker.
+   */
+  retreat(task: PoolTask): void {
+    this.#out(task);
+    task.state = RETRYING;
+    task.worker = undefined;
+    this.retrying++;
+    markRunning(task);
   }
 
   /**
@@ -70,19 +101,32 @@ export class PoolLedger {
     if (task.timer !== undefined) clearTimeout(task.timer);
     task.signal?.removeEventListener("abort", task.onAbort!);
     task.timer = task.signal = task.onAbort = undefined;
+    const extra = task.extra;
+    if (extra?.waitTimer !== undefined) {
+      clearTimeout(extra.waitTimer);
+      extra.waitTimer = undefined;
+    }
   }
 
   /**
    * Fails tasks: each leaves the books first (so that the callbacks the
    * futures run see the pool as it now is), then each future settles with
-   * `errorOf(task)`, unless its owner settled it meanwhile.
+   * `errorOf(task)`, unless its owner settled it meanwhile. With `retry`,
+   * a task it takes (it will run again) stays in the books, unsettled.
    */
-  settleAll(tasks: PoolTask[], errorOf: (task: PoolTask) => unknown): void {
-    for (const task of tasks) {
+  settleAll(
+    tasks: PoolTask[],
+    errorOf: (task: PoolTask) => unknown,
+    retry?: (task: PoolTask) => boolean,
+  ): void {
+    const failed = retry === undefined
+      ? tasks
+      : tasks.filter((task) => !retry(task));
+    for (const task of failed) {
       this.leave(task);
       this.failed++;
     }
-    for (const task of tasks) {
+    for (const task of failed) {
       if (!task.future.done()) task.future.setException(errorOf(task));
     }
   }
@@ -97,6 +141,12 @@ export class PoolLedger {
         break;
       case RUNNING:
         this.running--;
+        break;
+      case DELAYED:
+        this.delayed--;
+        break;
+      case RETRYING:
+        this.retrying--;
         break;
     }
   }

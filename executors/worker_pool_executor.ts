@@ -21,17 +21,20 @@ import {
   validateInteger,
   validateMaxQueue,
   validateOptions,
-  validatePriority,
   validateSignal,
   validateTimeout,
 } from "./_validate.ts";
-import { parseShutdownOptions } from "./_run_options.ts";
+import { parseRunOptions, parseShutdownOptions } from "./_run_options.ts";
+import { type Retry, retryDelay } from "./_retry.ts";
 import {
+  ABORT_CANCEL,
+  ABORT_TIMEOUT,
   type FnDef,
   MSG_CLOSING,
   MSG_DONE,
   MSG_FATAL,
   MSG_INIT_FAILED,
+  MSG_PROGRESS,
   MSG_READY,
   RESULT_STRIDE,
   STATUS_OK,
@@ -53,11 +56,15 @@ import {
 } from "./_pool_dispatch.ts";
 import {
   chunkResults,
+  DELAYED,
   DONE,
   PoolFuture,
   PoolTask,
   QUEUED,
+  RETRYING,
   SENT,
+  setExtras,
+  type TaskExtras,
   type TaskOwner,
 } from "./_pool_task.ts";
 import { PoolLedger } from "./_pool_ledger.ts";
@@ -94,6 +101,12 @@ const EARLY_REPLACEMENT_MS = 2;
  */
 const MAX_FRUITLESS_CRASHES = 3;
 
+/** Whether a `map` chunk's flat results end with a failed item. */
+function chunkFailed(payload: unknown): boolean {
+  const flat = payload as unknown[];
+  return flat.length > 0 && flat[flat.length - 2] === false;
+}
+
 let pools = 0;
 
 /** How a worker ended, for `#crash`. */
@@ -102,8 +115,8 @@ interface CrashOptions {
   message: string;
   /** That error's `cause`. */
   cause: unknown;
-  /** The task it was stopped for (which does not fail with it). */
-  stopped?: PoolTask;
+  /** Whether it is stopped to end a task (else it died). */
+  stopped?: boolean;
   /** The error of the "workerexit" event; default `cause`. */
   exitError?: unknown;
 }
@@ -181,6 +194,8 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
   readonly #idleTimeout: number | undefined;
   readonly #maxTasksPerWorker: number;
   readonly #concurrency: number;
+  /** Ms a stopped task may take to end by itself before its worker is. */
+  readonly #stopGrace: number;
   readonly #permissions: Deno.PermissionOptions | undefined;
   readonly #name: string;
   readonly #init: FnDef | undefined;
@@ -195,6 +210,8 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
   #seq = 0;
   /** Tasks by state, and settled tasks by outcome. */
   readonly #ledger = new PoolLedger();
+  /** Tasks waiting for a delay or a retry, on no queue or worker. */
+  readonly #waitingTasks = new Set<PoolTask>();
   readonly #functions = new PoolFunctions();
   #dispatchScheduled = false;
   /** Workers that died in a row without a single answer. */
@@ -259,6 +276,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
       "concurrentTasksPerWorker",
       1,
     ) ?? 1;
+    this.#stopGrace = validateInteger(opts.stopGrace, "stopGrace", 0) ?? 100;
     pools++;
     this.#backend = (opts as { [kBackend]?: PoolBackend })[kBackend];
     const name = opts.name ??
@@ -321,10 +339,21 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     this.#mapHost = {
       parallelism: this.#maxWorkers * this.#concurrency,
       checkOpen: () => this.#checkOpen(),
-      submitChunk: <T, R>(fn: Callable<[T], R>, items: T[]) =>
-        this.#enqueue(fn, items, true, undefined, 0).future as Future<
-          Settled<Awaited<R>>[]
-        >,
+      submitChunk: <T, R>(fn: Callable<[T], R>, items: T[], retry?: Retry) =>
+        this.#enqueue(
+          fn,
+          items,
+          true,
+          undefined,
+          0,
+          retry === undefined ? undefined : {
+            retry,
+            firstAttempt: 1,
+            run: 1,
+            onProgress: undefined,
+            waitTimer: undefined,
+          },
+        ).future as Future<Settled<Awaited<R>>[]>,
       ready: () => this.ready(),
       hasRoom: () => this.#waiting() < this.#backpressure.limit,
     };
@@ -411,18 +440,19 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     options?: RunOptions,
   ): Future<Awaited<R>> {
     if (!Array.isArray(args)) throw new TypeError("'args' must be an array");
-    const opts = validateOptions(options);
-    const signal = validateSignal(opts.signal);
-    const timeout = validateTimeout(opts.timeout);
-    const priority = validatePriority(opts.priority);
-    let transfer = opts.transfer;
-    if (transfer !== undefined && !Array.isArray(transfer)) {
-      throw new TypeError("'transfer' must be an array");
-    }
+    const {
+      signal,
+      timeout,
+      priority,
+      retry,
+      delay,
+      onProgress,
+      firstAttempt,
+      transfer: list,
+    } = parseRunOptions(options);
+    let transfer = list;
     let callArgs: unknown[] = args;
-    if (
-      transfer !== undefined && transfer.length > 0 && !signal?.aborted
-    ) {
+    if (transfer !== undefined && !signal?.aborted) {
       // Checked first: nothing is moved for a call that throws.
       this.#checkOpen();
       this.#functions.id(fn);
@@ -441,7 +471,25 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     } else {
       transfer = undefined;
     }
-    const task = this.#enqueue(fn, callArgs, false, transfer, priority);
+    const extra: TaskExtras | undefined = retry === undefined &&
+        delay === undefined && onProgress === undefined && firstAttempt === 1
+      ? undefined
+      : {
+        retry,
+        firstAttempt,
+        run: 1,
+        onProgress,
+        waitTimer: undefined,
+      };
+    const task = this.#enqueue(
+      fn,
+      callArgs,
+      false,
+      transfer,
+      priority,
+      extra,
+      delay,
+    );
     const future = task.future;
     if (signal !== undefined) {
       if (signal.aborted) {
@@ -590,8 +638,9 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     return {
       workers,
       busy,
-      queued: this.#ledger.queued + this.#ledger.pending,
-      running: this.#ledger.running,
+      queued: this.#ledger.queued + this.#ledger.pending +
+        this.#ledger.delayed,
+      running: this.#ledger.running + this.#ledger.retrying,
       completed: this.#ledger.completed,
       failed: this.#ledger.failed,
       cancelled: this.#ledger.cancelled,
@@ -648,7 +697,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
   #waiting(): number {
     const ledger = this.#ledger;
     const free = this.#maxWorkers * this.#concurrency - ledger.running;
-    const pending = ledger.queued + ledger.pending;
+    const pending = ledger.queued + ledger.pending + ledger.delayed;
     return free > 0 ? pending - free : pending;
   }
 
@@ -665,6 +714,8 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     chunk: boolean,
     transfer: Transferable[] | undefined,
     priority: number,
+    extra?: TaskExtras,
+    delay?: number,
   ): PoolTask {
     this.#checkOpen();
     const fnId = this.#functions.id(fn);
@@ -683,9 +734,22 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     );
     // One clock read per turn of submits: the wait time counts from then.
     task.submitted = this.#now ??= { time: performance.now() };
+    this.#active = true;
+    if (extra !== undefined) {
+      setExtras(task, extra);
+      if (delay !== undefined) {
+        // Pending meanwhile; the timer keeps the program alive.
+        this.#ledger.delay(task);
+        this.#waitingTasks.add(task);
+        extra.waitTimer = setTimeout(() => this.#waited(task), delay);
+        if (this.#backpressure.limit !== Infinity) {
+          this.#backpressure.grew(this.#waiting());
+        }
+        return task;
+      }
+    }
     this.#queue.push(task);
     this.#ledger.queue(task);
-    this.#active = true;
     if (this.#backpressure.limit !== Infinity) {
       this.#backpressure.grew(this.#waiting());
     }
@@ -799,7 +863,13 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
   #onMessage(worker: PoolWorker, message: WorkerMessage): void {
     switch (message.t) {
       case MSG_DONE:
+        if (message.progress !== undefined) {
+          this.#onProgress(worker, message.progress);
+        }
         this.#onDone(worker, message.results, message.times);
+        break;
+      case MSG_PROGRESS:
+        this.#onProgress(worker, message.progress);
         break;
       case MSG_READY:
         worker.ready = true;
@@ -835,6 +905,20 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     }
   }
 
+  /** Hands progress values to the callers (never after their task settled). */
+  #onProgress(worker: PoolWorker, progress: unknown[]): void {
+    for (let i = 0; i < progress.length; i += 2) {
+      const task = worker.taskAt(progress[i] as number);
+      const onProgress = task?.extra?.onProgress;
+      if (onProgress === undefined || task!.future.done()) continue;
+      try {
+        onProgress(progress[i + 1]);
+      } catch (error) {
+        reportError(error);
+      }
+    }
+  }
+
   #onDone(worker: PoolWorker, results: unknown[], times: Float64Array): void {
     this.#fruitless = 0;
     const settled: unknown[] = [];
@@ -860,6 +944,13 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
       // From when it started to when it was submitted, on our clock.
       times[t + 1] += offset - task.submitted.time;
       busy += ms;
+      if (
+        task.extra?.retry !== undefined &&
+        (status !== STATUS_OK || (task.chunk && chunkFailed(results[i + 2])))
+      ) {
+        // Another run, unless the retries are used up.
+        if (this.#retry(task)) continue;
+      }
       ledger.leave(task);
       if (status === STATUS_OK) ledger.completed++;
       else ledger.failed++;
@@ -901,7 +992,8 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
 
   #beforeCancel(task: PoolTask): void {
     const ledger = this.#ledger;
-    if (task.state === QUEUED) {
+    if (task.state === QUEUED || task.state === DELAYED) {
+      this.#waitingTasks.delete(task);
       ledger.leave(task);
       ledger.cancelled++;
       this.#changed();
@@ -937,26 +1029,31 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
 
   /**
    * Stops a task that is not done: cancelled (`error` undefined: the
-   * future's `cancel` settles it) or failed with `error` (a timeout). One
-   * its worker started is stopped by stopping the worker.
+   * future's `cancel` settles it) or failed with `error` (a timeout), never
+   * retried. One its worker started has its signal aborted and `stopGrace`
+   * ms to end by itself; then its worker is stopped (at once without grace).
    */
   #stopTask(task: PoolTask, error?: unknown): void {
     const worker = task.worker;
     const started = worker !== undefined && !worker.revoke(task);
     const ledger = this.#ledger;
+    if (started) {
+      worker.stop(
+        task,
+        error === undefined ? ABORT_CANCEL : ABORT_TIMEOUT,
+        error === undefined ? "The future was cancelled" : String(
+          (error as Error).message,
+        ),
+        this.#stopGrace,
+        (worker) => this.#graceOver(worker, error === undefined),
+      );
+    }
+    this.#waitingTasks.delete(task);
     ledger.leave(task);
     if (error === undefined) ledger.cancelled++;
     else ledger.failed++;
     if (started) {
-      this.#crash(worker, {
-        message: error === undefined
-          ? "The worker running this task was terminated to stop another " +
-            "task (cancel({ force: true }))"
-          : "The worker running this task was terminated to stop a task " +
-            "that timed out",
-        cause: error,
-        stopped: task,
-      });
+      if (this.#stopGrace === 0) this.#graceOver(worker, error === undefined);
     } else if (worker !== undefined) {
       this.#lightened(worker);
     }
@@ -966,11 +1063,77 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     this.#changed();
   }
 
-  /** Cancels every task not running: queued, and sent ahead. */
+  /**
+   * A stopped task did not end within `stopGrace`: its worker is stopped
+   * (and replaced on demand); the other tasks it had started fail.
+   */
+  #graceOver(worker: PoolWorker, cancelled: boolean): void {
+    this.#crash(worker, {
+      message: cancelled
+        ? "The worker running this task was terminated to stop another " +
+          "task (cancel({ force: true }))"
+        : "The worker running this task was terminated to stop a task " +
+          "that timed out",
+      cause: undefined,
+      stopped: true,
+    });
+  }
+
+  /** A delayed task may start now: it joins the queue by its priority. */
+  #waited(task: PoolTask): void {
+    task.extra!.waitTimer = undefined;
+    if (task.state !== DELAYED) return;
+    this.#waitingTasks.delete(task);
+    // Its wait time counts from now.
+    task.submitted = this.#now ??= { time: performance.now() };
+    this.#queue.push(task);
+    this.#ledger.queue(task);
+    this.#scheduleDispatch();
+  }
+
+  /**
+   * After a failed run (the task threw, or its worker died): runs the task
+   * again after the retry delay, if its retries allow, and returns `true`;
+   * else returns `false` (the caller settles it). A task whose arguments
+   * were transferred cannot run again: they went with the first run.
+   */
+  #retry(task: PoolTask): boolean {
+    const extra = task.extra;
+    const retry = extra?.retry;
+    if (
+      retry === undefined || extra!.run >= retry.attempts || task.moved ||
+      this.#broken !== undefined
+    ) {
+      return false;
+    }
+    this.#ledger.retreat(task);
+    this.#waitingTasks.add(task);
+    extra!.waitTimer = setTimeout(
+      () => this.#retryNow(task),
+      retryDelay(retry, extra!.run),
+    );
+    extra!.run++;
+    return true;
+  }
+
+  #retryNow(task: PoolTask): void {
+    task.extra!.waitTimer = undefined;
+    if (task.state !== RETRYING) return;
+    this.#waitingTasks.delete(task);
+    task.submitted = this.#now ??= { time: performance.now() };
+    this.#queue.push(task);
+    this.#ledger.queue(task);
+    this.#scheduleDispatch();
+  }
+
+  /** Cancels every task not running: queued, delayed and sent ahead. */
   #cancelPending(): void {
     const tasks: PoolTask[] = [];
     for (const task of this.#queue) {
       if (task.state === QUEUED) tasks.push(task);
+    }
+    for (const task of this.#waitingTasks) {
+      if (task.state === DELAYED) tasks.push(task);
     }
     for (const worker of this.#workers) {
       for (const task of worker.live()) {
@@ -1001,15 +1164,14 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
    */
   #crash(worker: PoolWorker, how: CrashOptions): void {
     if (worker.dead) return;
-    const { message, cause, stopped } = how;
+    const { message, cause, stopped = false } = how;
     const exitError = "exitError" in how ? how.exitError : cause;
     // Stopped to end one of its tasks, or died.
-    if (stopped !== undefined) this.#retire(worker, "stopped");
+    if (stopped) this.#retire(worker, "stopped");
     else this.#retire(worker, "crashed", exitError);
     const requeue: PoolTask[] = [];
     const failed: PoolTask[] = [];
     for (const task of worker.live()) {
-      if (task === stopped) continue;
       // The worker may still be running for a moment: the slot decides. A
       // task whose transferred objects went to the worker cannot be resent.
       if (worker.revoke(task) && !task.moved) requeue.push(task);
@@ -1017,7 +1179,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     }
     this.#requeue(requeue);
     if (
-      failed.length === 0 && stopped === undefined && requeue.length > 0 &&
+      failed.length === 0 && !stopped && requeue.length > 0 &&
       ++this.#fruitless >= MAX_FRUITLESS_CRASHES
     ) {
       // Workers die before they start any task: respawning cannot help.
@@ -1036,6 +1198,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
           message,
           cause === undefined ? undefined : { cause },
         ),
+      (task) => this.#retry(task),
     );
     this.#changed();
   }
@@ -1064,6 +1227,8 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
       if (task.state === QUEUED) tasks.push(task);
     }
     this.#queue.clear();
+    for (const task of this.#waitingTasks) tasks.push(task);
+    this.#waitingTasks.clear();
     for (const worker of this.#workers) {
       for (const task of worker.live()) tasks.push(task);
     }
