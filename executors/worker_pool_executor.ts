@@ -149,15 +149,21 @@ interface CrashOptions {
  * only when a worker is about to be free.
  *
  * Stopping a running task (`cancel({ force: true })`, an aborted `signal`,
- * a `timeout`) settles its future at once, terminates its worker and
- * replaces it. Deno 2.9.6 cannot interrupt JavaScript that never yields in
- * a worker thread (denoland/deno PR 35657): a task stuck in `while (true)
- * {}` keeps its thread (and a core) busy until its loop ends, though it never
+ * a `timeout`) settles its future at once and aborts the task's
+ * `currentTask().signal`. The pool flags the stop in memory shared with the
+ * worker, so `signal.aborted` turns `true` within a millisecond even for
+ * code that never yields (its abort event runs when the worker next gets a
+ * turn): a loop that checks it ends and frees its thread. A task that
+ * returns or throws within `stopGrace` ms keeps its worker; otherwise the
+ * worker is terminated and replaced. Deno 2.9.6 cannot interrupt
+ * JavaScript that never yields in a worker thread (denoland/deno PR
+ * 35657): a task stuck in `while (true) {}` that never checks its signal
+ * keeps its thread (and a core) busy until its loop ends, though it never
  * keeps the program from exiting. Tasks that must really stop belong on a
- * {@linkcode ProcessPoolExecutor}, whose workers are processes. The other
- * tasks the worker had started fail with `WorkerCrashedError`; those it had not
- * started go back to the front of the queue (one that counted as running
- * stays `running` there). The same holds when a worker dies: an error that
+ * {@linkcode ProcessPoolExecutor}, whose workers are processes. When a
+ * worker is terminated, the other tasks it had started fail with
+ * `WorkerCrashedError`; those it had not started go back to the front of
+ * the queue (one that counted as running stays `running` there). The same holds when a worker dies: an error that
  * escapes every task (an uncaught exception in a timer, an unhandled
  * rejection; the worker's runtime catches it, reports it as the
  * `WorkerCrashedError`'s `cause`, and the pool ends the worker), a task
@@ -395,9 +401,23 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
    * Schedules `fn(...args)` with per-task options.
    *
    * - `signal`: when aborted, the task is cancelled; a running task is
-   *   stopped (its worker is terminated and replaced).
-   * - `timeout`: ms from the call; then the future fails with `TimeoutError`
-   *   and the task is stopped the same way if it is running.
+   *   stopped (its `currentTask().signal` aborts; its worker is terminated
+   *   and replaced unless the task ends within `stopGrace`).
+   * - `timeout`: ms from the call, across every attempt; then the future
+   *   fails with `TimeoutError` and the task is stopped the same way if it
+   *   is running.
+   * - `retry`: a run that throws, or whose worker dies, runs again after a
+   *   delay (see `RetryOptions`), never after a stop. The future stays
+   *   `running` through the waits. A task whose arguments were transferred
+   *   is not retried (they went with the first run).
+   * - `delay`: ms before the task may start; it is `pending` (cancellable)
+   *   meanwhile, then takes its place by `priority`.
+   * - `onProgress`: receives, on this thread and in order, the values the
+   *   task reports with `currentTask().progress()`, never after the future
+   *   settled. Values reported faster than one per millisecond are
+   *   coalesced (the latest wins); the last one arrives before the result;
+   *   one that cannot be cloned is dropped.
+   * - `priority`: lower starts first among the tasks still waiting.
    * - `transfer`: objects moved to the worker rather than copied. They are
    *   moved at the call: detached when `run` returns, even if the task still
    *   waits for a worker. (If the arguments cannot be cloned the future fails
@@ -410,13 +430,15 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
    * @typeParam R The return type.
    * @param fn A self-contained function or a {@linkcode Task}.
    * @param args Its arguments, as an array.
-   * @param options `signal`, `timeout` and `transfer`.
+   * @param options `signal`, `timeout`, `transfer`, `priority`, `retry`,
+   * `delay` and `onProgress`.
    * @returns The future of its result. It fails with the `DOMException`
    * `DataCloneError` when the arguments cannot be cloned.
    * @throws {ExecutorShutdownError} `shutdown()` has begun.
    * @throws {BrokenExecutorError} The pool is broken.
    * @throws {TypeError} `fn`, `args` or an option has the wrong type.
-   * @throws {RangeError} `timeout` is negative.
+   * @throws {RangeError} A number is out of range (a negative `timeout`
+   * or `delay`, `retry.attempts` below 1, ...).
    *
    * @example Usage
    * ```ts
