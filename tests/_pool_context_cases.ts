@@ -281,6 +281,26 @@ export function contextCases(Pool: Pool): void {
     await Deno.remove(log.path);
   });
 
+  test("retry waits: exponential backoff doubles the delay, fixed keeps it", async () => {
+    const log = await logFile();
+    await using pool = new Pool({ maxWorkers: 1 });
+    await pool.submit(T.attempt); // a worker is up, the module loaded
+    for (const [backoff, least] of [["exponential", 300], ["fixed", 200]]) {
+      await Deno.writeTextFile(log.path, "");
+      const start = performance.now();
+      const retry = {
+        attempts: 3,
+        delay: 100,
+        backoff: backoff as "fixed" | "exponential",
+        jitter: false,
+      };
+      assertEquals(await pool.run(T.flaky, [log.path, 3], { retry }), 3);
+      // 100 + 200 ms, or 100 + 100 ms, at least.
+      assertGreaterOrEqual(performance.now() - start, (least as number) - 1);
+    }
+    await Deno.remove(log.path);
+  });
+
   test("a run whose worker dies is retried (WorkerCrashedError)", async () => {
     const log = await logFile();
     await using pool = new Pool({ maxWorkers: 1 });
