@@ -173,7 +173,8 @@ export function fileState(file: unknown): FileState | undefined {
  * behind the file.
  *
  * With `direct: true` (on `"io_uring"` and `"linux-aio"`) the file is
- * opened with `O_DIRECT`: see {@linkcode AioOpenOptions.direct}.
+ * opened with `O_DIRECT`: see {@linkcode AioOpenOptions.direct}; `{ direct:
+ * true }` alone opens it for reading, as no options do.
  *
  * @param path The file.
  * @param options How to open it, as for `Deno.open`, and `direct`.
@@ -213,10 +214,13 @@ export async function aioOpen(
       } backend (aioInit({ backend })); this file would open on "${backend.name}"`,
     );
   }
-  const opened = await backend.open(
-    path,
-    options ?? { read: true },
-    queueDepth,
-  );
-  return createFile(new FileState(opened, backend.name, queueDepth, options));
+  // Deno.open's default, { read: true }, also when only `direct` is given.
+  let open: AioOpenOptions = options ?? { read: true };
+  if (options !== undefined && "direct" in options) {
+    const { direct, ...rest } = options;
+    open = Object.keys(rest).length === 0 ? { read: true } : rest;
+    if (direct) open.direct = true;
+  }
+  const opened = await backend.open(path, open, queueDepth);
+  return createFile(new FileState(opened, backend.name, queueDepth, open));
 }
