@@ -49,6 +49,7 @@ import {
   aioOpen,
   aioRead,
   aioWrite,
+  alignedBuffer,
   lioListio,
 } from "../mod.ts";
 import { aioReturn } from "../mod.ts";
@@ -70,7 +71,7 @@ interface Config {
   depths: number[];
   seqMiB: number;
   seqDepth: number;
-  regimes: ("cached" | "cold")[];
+  regimes: ("cached" | "cold" | "direct")[];
   file: string | undefined;
   fio: boolean;
   node: boolean;
@@ -96,7 +97,7 @@ const USAGE = `deno run -A bench/aio_bench.ts [flags]
   --cold-ops=16384    random reads per cold run (AIO_BENCH_COLD_OPS)
   --qd=1,4,16,64      queue depths (AIO_BENCH_QD)
   --seq-mib=256       sequential 1 MiB reads/writes (AIO_BENCH_SEQ_MIB)
-  --regimes=cached,cold                  (AIO_BENCH_REGIMES)
+  --regimes=cached,cold,direct           (AIO_BENCH_REGIMES; direct: O_DIRECT)
   --file=PATH         use an existing file (AIO_BENCH_FILE)
   --repeat=3          runs per contender, median reported (AIO_BENCH_REPEAT)
   --threads=N[,M...]  workers of the "threads" backend (default: aioInit's);
@@ -148,10 +149,10 @@ function readConfig(args: string[]): Config {
     name: string,
     fallback: string,
   ): string => flag ?? env(name) ?? fallback;
-  const regimes = get(flags.regimes, "AIO_BENCH_REGIMES", "cached,cold")
-    .split(",").filter((r) => r === "cached" || r === "cold") as Config[
-      "regimes"
-    ];
+  const regimes = get(flags.regimes, "AIO_BENCH_REGIMES", "cached,cold,direct")
+    .split(",").filter((r) =>
+      r === "cached" || r === "cold" || r === "direct"
+    ) as Config["regimes"];
   const integer = (text: string, name: string): number => {
     const value = Number(text);
     if (!Number.isSafeInteger(value) || value < 1) {
@@ -391,9 +392,10 @@ async function lanes(
 
 /** The facade: each lane resubmits its aiocb from its notify callback. */
 function facade(
-  backend: "deno" | "threads" | "io_uring",
+  backend: "deno" | "threads" | "io_uring" | "linux-aio",
   threads?: number,
   clock?: Deno.BenchContext,
+  direct = false,
 ): Contender {
   return async (path, offsets, qd, bs, write) => {
     const before = aioInit();
@@ -406,7 +408,7 @@ function facade(
     try {
       await using file = await aioOpen(
         path,
-        write ? { write: true } : { read: true },
+        write ? { write: true, direct } : { read: true, direct },
       );
       const submit = write ? aioWrite : aioRead;
       // One request before the clock starts: the "threads" workers start
@@ -414,7 +416,9 @@ function facade(
       await lioListio("wait", [{
         file,
         offset: 0,
-        buffer: new Uint8Array(write ? 0 : 1),
+        buffer: direct
+          ? alignedBuffer(write ? 0 : bs)
+          : new Uint8Array(write ? 0 : 1),
         opcode: write ? "write" : "read",
       }]);
       const n = offsets.length;
@@ -430,7 +434,7 @@ function facade(
         const cb: AioCb = {
           file,
           offset: offsets[i],
-          buffer: new Uint8Array(bs),
+          buffer: direct ? alignedBuffer(bs) : new Uint8Array(bs),
           notify() {
             latencies[i] = performance.now() - started[i];
             const bytes = aioReturn(cb);
@@ -697,7 +701,7 @@ async function nodeAvailable(): Promise<string | undefined> {
   return v !== undefined && v.startsWith("v") ? v : undefined;
 }
 
-function fio(engine: string, cold: boolean): Contender {
+function fio(engine: string, cold: boolean, direct = false): Contender {
   return async (path, offsets, qd, bs, write) => {
     const sequential = bs === SEQ_BS;
     const rw = sequential ? (write ? "write" : "read") : "randread";
@@ -712,11 +716,14 @@ function fio(engine: string, cold: boolean): Contender {
       `--size=${sequential && write ? offsets.length * bs : size}`,
       `--io_size=${offsets.length * bs}`,
       `--invalidate=${cold ? 1 : 0}`,
+      `--direct=${direct ? 1 : 0}`,
       "--lat_percentiles=1",
       "--output-format=json",
     ];
     // Cached runs draw with replacement, cold ones visit distinct blocks.
     if (!sequential && !cold) args.push("--norandommap", "--randrepeat=0");
+    // fio reaps libaio's completion ring in user space, as our backend does.
+    if (engine === "libaio") args.push("--userspace_reap=1");
     const out = await run("fio", args);
     if (out === undefined) throw new Error("fio failed");
     const json = JSON.parse(out.slice(out.indexOf("{")));
@@ -808,14 +815,23 @@ function ratio(rows: Row[], regime: string, qd: number, a: string, b: string) {
 const FACADE = "aio facade (deno)";
 const FACADE_URING = "aio facade (io_uring)";
 const FACADE_THREADS = "aio facade (threads)";
+const FACADE_LINUX_AIO = "aio facade (linux-aio)";
+const DIRECT_URING = "aio facade (io_uring, direct)";
+const DIRECT_LINUX_AIO = "aio facade (linux-aio, direct)";
+const FIO_URING = "fio io_uring";
+const FIO_LIBAIO = "fio libaio";
+const FIO_URING_DIRECT = "fio io_uring direct=1";
+const FIO_LIBAIO_DIRECT = "fio libaio direct=1";
 const FSFILE_POOL = "Deno.FsFile xQD (seekSync+read)";
 const NODE = "Node fs.promises (real node)";
 const FIO_POSIXAIO = "fio posixaio";
 
-function uringAvailable(): string | undefined {
+function backendAvailable(
+  backend: "io_uring" | "linux-aio" = "io_uring",
+): string | undefined {
   const before = aioInit();
   try {
-    aioInit({ backend: "io_uring" });
+    aioInit({ backend });
     return undefined;
   } catch (error) {
     return (error as Error).message;
@@ -831,10 +847,16 @@ const CHART_LINES: [string, string][] = [
   [FACADE, 'aio "deno" (Deno async ops)'],
   [FACADE_THREADS, 'aio "threads" (worker pool)'],
   [FACADE_URING, 'aio "io_uring" (kernel)'],
+  [FACADE_LINUX_AIO, 'aio "linux-aio" (kernel AIO, buffered)'],
   [NODE, "Node fs.promises"],
   [FIO_POSIXAIO, "fio posixaio (glibc AIO)"],
-  ["fio io_uring", "fio io_uring"],
+  [FIO_URING, "fio io_uring"],
+  [FIO_LIBAIO, "fio libaio (buffered)"],
   ["fio psync", "fio psync (QD1)"],
+  [DIRECT_URING, 'aio "io_uring", direct'],
+  [DIRECT_LINUX_AIO, 'aio "linux-aio", direct'],
+  [FIO_URING_DIRECT, "fio io_uring direct=1"],
+  [FIO_LIBAIO_DIRECT, "fio libaio direct=1"],
 ];
 
 function qdChart(rows: Row[], config: Config): string {
@@ -848,7 +870,9 @@ function qdChart(rows: Row[], config: Config): string {
       if (points.length > 0) series.push({ name, points });
     }
     return lineChart({
-      title: `4 KiB random reads, ${regime}`,
+      title: `4 KiB random reads, ${
+        regime === "direct" ? "O_DIRECT (no page cache)" : regime
+      }`,
       subtitle:
         `IOPS against queue depth; Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs, medians of ${config.repeat}`,
       xLabel: "queue depth",
@@ -893,7 +917,8 @@ async function main(config: Config): Promise<void> {
       await makeDataFile(path, config.sizeMiB);
     }
     const size = (await Deno.stat(path)).size;
-    const uringWhy = uringAvailable();
+    const uringWhy = backendAvailable();
+    const laioWhy = backendAvailable("linux-aio");
     const nodeVersion = config.node ? await nodeAvailable() : undefined;
     const fioVersion = config.fio
       ? (await run("fio", ["--version"]))?.trim()
@@ -912,6 +937,10 @@ async function main(config: Config): Promise<void> {
         FACADE_URING,
         uringWhy === undefined ? facade("io_uring") : `io_uring: ${uringWhy}`,
       ],
+      [
+        FACADE_LINUX_AIO,
+        laioWhy === undefined ? facade("linux-aio") : `linux-aio: ${laioWhy}`,
+      ],
       ["Deno.FsFile x1 (seekSync+read, serialised)", fsFileOne],
       [FSFILE_POOL, fsFilePool],
       [NODE, nodeVersion !== undefined ? realNode : "no real Node.js found"],
@@ -920,9 +949,30 @@ async function main(config: Config): Promise<void> {
     ];
     const fioContenders = (cold: boolean): [string, Contender | string][] => [
       [FIO_POSIXAIO, fioVersion ? fio("posixaio", cold) : "fio not installed"],
+      [FIO_URING, fioVersion ? fio("io_uring", cold) : "fio not installed"],
+      [FIO_LIBAIO, fioVersion ? fio("libaio", cold) : "fio not installed"],
+    ];
+    // O_DIRECT: the kernel's own asynchronous path, page cache bypassed.
+    const directContenders: [string, Contender | string][] = [
       [
-        "fio io_uring",
-        fioVersion ? fio("io_uring", cold) : "fio not installed",
+        DIRECT_URING,
+        uringWhy === undefined
+          ? facade("io_uring", undefined, undefined, true)
+          : `io_uring: ${uringWhy}`,
+      ],
+      [
+        DIRECT_LINUX_AIO,
+        laioWhy === undefined
+          ? facade("linux-aio", undefined, undefined, true)
+          : `linux-aio: ${laioWhy}`,
+      ],
+      [
+        FIO_URING_DIRECT,
+        fioVersion ? fio("io_uring", false, true) : "fio not installed",
+      ],
+      [
+        FIO_LIBAIO_DIRECT,
+        fioVersion ? fio("libaio", false, true) : "fio not installed",
       ],
     ];
 
@@ -1009,9 +1059,10 @@ async function main(config: Config): Promise<void> {
         continue;
       }
       const cold = regime === "cold";
+      const direct = regime === "direct";
       const n = cold ? config.coldOps : config.ops;
       const offsets = randomOffsets(size, n, cold, config.seed);
-      const prepare = cold
+      const prepare = cold || direct
         ? async () => {
           await evict(path);
           const left = await resident(path);
@@ -1024,8 +1075,10 @@ async function main(config: Config): Promise<void> {
           return undefined;
         };
       for (const qd of config.depths) {
-        const all = [...contenders, ...fioContenders(cold)];
-        if (qd === 1 && fioVersion) {
+        const all = direct
+          ? directContenders
+          : [...contenders, ...fioContenders(cold)];
+        if (qd === 1 && fioVersion && !direct) {
           all.push(["fio psync", fio("psync", cold)]);
         }
         await measure(
@@ -1124,6 +1177,40 @@ async function main(config: Config): Promise<void> {
         }; io_uring/Node ${fmt(ratio(rows, "cached", qd, FACADE_URING, NODE))}`,
       );
     }
+    console.log(
+      "\nKernel AIO and O_DIRECT (targets: direct >= 0.9x fio's same engine " +
+        "direct=1; io_uring cached QD16 >= 1.2x fio io_uring):",
+    );
+    for (const qd of config.depths) {
+      const iops = (regime: string, name: string) => {
+        const row = rows.find((r) =>
+          r.regime === regime && r.qd === qd && r.contender === name &&
+          r.workload === "randread 4 KiB" && r.run !== undefined
+        );
+        return row === undefined
+          ? "n/a"
+          : `${(stats(row).iops / 1000).toFixed(1)}k`;
+      };
+      console.log(
+        `  QD${qd}: direct linux-aio/fio libaio ${
+          fmt(ratio(rows, "direct", qd, DIRECT_LINUX_AIO, FIO_LIBAIO_DIRECT))
+        } (${iops("direct", DIRECT_LINUX_AIO)} vs ${
+          iops("direct", FIO_LIBAIO_DIRECT)
+        }), direct io_uring/fio io_uring ${
+          fmt(ratio(rows, "direct", qd, DIRECT_URING, FIO_URING_DIRECT))
+        } (${iops("direct", DIRECT_URING)} vs ${
+          iops("direct", FIO_URING_DIRECT)
+        }); cached io_uring/fio io_uring ${
+          fmt(ratio(rows, "cached", qd, FACADE_URING, FIO_URING))
+        } (${iops("cached", FACADE_URING)} vs ${
+          iops("cached", FIO_URING)
+        }); cached linux-aio ${iops("cached", FACADE_LINUX_AIO)} (fio libaio ${
+          iops("cached", FIO_LIBAIO)
+        }); cold linux-aio ${iops("cold", FACADE_LINUX_AIO)} (fio libaio ${
+          iops("cold", FIO_LIBAIO)
+        })`,
+      );
+    }
     if (config.json !== undefined) {
       await Deno.writeTextFile(
         config.json,
@@ -1159,7 +1246,7 @@ async function benchSetup(): Promise<void> {
   });
   const size = sizeMiB * MiB;
   const batch = 1024;
-  const uringWhy = uringAvailable();
+  const uringWhy = backendAvailable();
 
   for (const qd of [16, 1]) {
     const group =
