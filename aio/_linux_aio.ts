@@ -59,7 +59,7 @@ const CHUNK = 256;
 // sleeps PAUSE_US on Deno's blocking pool, which lets the event loop run
 // timers and other I/O. Buffered reads copy inside io_submit, so a batch is
 // at most BATCH requests and BATCH_BYTES.
-const SLICE_MS = 10;
+const SLICE_MS = 15;
 const PAUSE_US = 50;
 const BATCH = 32;
 const BATCH_BYTES = 4 << 20;
