@@ -1,6 +1,6 @@
 // Copyright 2026 the @concurrent/futures authors. MIT license.
 
-import { type BackendName, DIRECT_BACKENDS } from "./_backend.ts";
+import { DIRECT_BACKENDS } from "./_backend.ts";
 import { FileState } from "./_file_state.ts";
 import { closeFile } from "./_queue.ts";
 import { settings } from "./_settings.ts";
@@ -71,7 +71,7 @@ export class AioFile implements AsyncDisposable {
    * await Deno.remove(path);
    * ```
    */
-  get backend(): BackendName {
+  get backend(): "deno" | "threads" | "io_uring" | "linux-aio" {
     return this.#state.backendName;
   }
 

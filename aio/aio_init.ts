@@ -1,6 +1,6 @@
 // Copyright 2026 the @concurrent/futures authors. MIT license.
 
-import type { Backend, BackendName } from "./_backend.ts";
+import type { Backend } from "./_backend.ts";
 import { denoBackend } from "./_deno_backend.ts";
 import { linuxAioBackend } from "./_linux_aio_backend.ts";
 import { dispatch } from "./_queue.ts";
@@ -52,7 +52,7 @@ export interface AioSettings {
   /** Requests queued or in flight at once. */
   maxRequests: number;
   /** The backend of files opened from now on. */
-  backend: BackendName;
+  backend: "deno" | "threads" | "io_uring" | "linux-aio";
   /** I/O workers of the `"threads"` backend. */
   threads: number;
 }

@@ -11,6 +11,7 @@ import {
   assertRejects,
   assertStringIncludes,
 } from "@std/assert";
+import { delay } from "@std/async";
 import {
   linuxAioBackend,
   linuxAioUnavailable,
@@ -173,7 +174,7 @@ Deno.test({
         buffer: new Uint8Array(4),
       }));
       for (const cb of cbs) aioRead(cb);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await delay(20);
       assertEquals(cbs.map(aioError), ["EINPROGRESS", "EINPROGRESS"]);
       // Two reads wait; one write of 4 bytes satisfies the first, and the
       // second, whose read found nothing, polls again until more comes.
