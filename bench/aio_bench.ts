@@ -8,21 +8,25 @@
  * Two ways to run it:
  *
  * - `deno bench -A bench/aio_bench.ts`: Deno.bench groups (4 KiB random
- *   reads on a cached file at QD16 and QD1, sequential 1 MiB reads), the
- *   baseline being this module's default backend ("deno"), next to its
- *   "threads" and "io_uring" backends, Node's API as Deno provides it
+ *   reads on a cached file at QD16 and QD1, with O_DIRECT at QD16,
+ *   sequential 1 MiB reads), the baseline being this module's default
+ *   backend ("deno"; io_uring for O_DIRECT), next to its "threads",
+ *   "io_uring" and "linux-aio" backends, Node's API as Deno provides it
  *   (`node:fs/promises`) and bare `Deno.FsFile` handles.
  * - `deno run -A bench/aio_bench.ts [flags]`: the full comparison, printed
  *   as a table: 4 KiB random reads at queue depths 1, 4, 16, 64, with the
  *   file cached and cold (evicted from the page cache before each
- *   contender), then sequential 1 MiB reads and writes. Contenders: this
+ *   contender) and with O_DIRECT ("direct": the io_uring and linux-aio
+ *   backends with `direct: true` against fio's io_uring and libaio engines
+ *   with direct=1), then sequential 1 MiB reads and writes. Contenders: this
  *   facade on each backend ("deno": Deno's async ops; "threads": Web
- *   Workers doing blocking I/O, glibc's way; "io_uring" where it runs), one
+ *   Workers doing blocking I/O, glibc's way; "io_uring" and "linux-aio",
+ *   kernel AIO, where they run), one
  *   `Deno.FsFile` (seek+read, serialised), a pool of FsFile handles
  *   (seekSync+read, the "deno" backend's mechanism without the facade),
  *   Node's `fs.promises` under real Node, Deno's `node:fs/promises`, a
  *   bare pool of Web Workers doing blocking reads, and fio's posixaio,
- *   io_uring and psync engines when fio is installed. It ends with the
+ *   io_uring, libaio and psync engines when fio is installed. It ends with the
  *   targets' ratios (same run, medians) and writes an SVG chart of IOPS
  *   against queue depth, cached and cold side by side.
  *
@@ -1236,6 +1240,25 @@ async function main(config: Config): Promise<void> {
 
 // ------------------------------------------------------------- Deno.bench
 
+/** Why `path` cannot be opened with O_DIRECT here, or undefined. */
+async function directUnavailable(
+  path: string,
+  ...why: (string | undefined)[]
+): Promise<string | undefined> {
+  const reason = why.find((w) => w !== undefined);
+  if (reason !== undefined) return reason;
+  const before = aioInit();
+  try {
+    aioInit({ backend: "io_uring" });
+    await (await aioOpen(path, { direct: true })).close();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    aioInit({ backend: before.backend });
+  }
+}
+
 async function benchSetup(): Promise<void> {
   const sizeMiB = Number(Deno.env.get("AIO_BENCH_SIZE_MIB") ?? "64");
   const dir = await Deno.makeTempDir({ prefix: "aio_bench_" });
@@ -1247,6 +1270,7 @@ async function benchSetup(): Promise<void> {
   const size = sizeMiB * MiB;
   const batch = 1024;
   const uringWhy = backendAvailable();
+  const laioWhy = backendAvailable("linux-aio");
 
   for (const qd of [16, 1]) {
     const group =
@@ -1291,6 +1315,14 @@ async function benchSetup(): Promise<void> {
       },
     });
     Deno.bench({
+      name: FACADE_LINUX_AIO,
+      group,
+      ignore: laioWhy !== undefined,
+      async fn(b) {
+        await facade("linux-aio", undefined, b)(path, next(), qd, BS, false);
+      },
+    });
+    Deno.bench({
       name: "Deno.FsFile xQD (seekSync+read)",
       group,
       async fn() {
@@ -1319,6 +1351,45 @@ async function benchSetup(): Promise<void> {
         );
         b.end();
         pool.close();
+      },
+    });
+  }
+
+  // O_DIRECT: the page cache bypassed, the kernel's own asynchronous path
+  // (where the file system has it: not tmpfs before Linux 6.6).
+  const directWhy = await directUnavailable(path, uringWhy, laioWhy);
+  for (const qd of [16]) {
+    const group =
+      `random 4 KiB reads, O_DIRECT, QD${qd} (${batch} per iteration)`;
+    let round = 0;
+    const next = () => randomOffsets(size, batch, false, 1000 + round++);
+    Deno.bench({
+      name: DIRECT_URING,
+      group,
+      baseline: true,
+      ignore: uringWhy !== undefined || directWhy !== undefined,
+      async fn(b) {
+        await facade("io_uring", undefined, b, true)(
+          path,
+          next(),
+          qd,
+          BS,
+          false,
+        );
+      },
+    });
+    Deno.bench({
+      name: DIRECT_LINUX_AIO,
+      group,
+      ignore: laioWhy !== undefined || directWhy !== undefined,
+      async fn(b) {
+        await facade("linux-aio", undefined, b, true)(
+          path,
+          next(),
+          qd,
+          BS,
+          false,
+        );
       },
     });
   }
