@@ -63,23 +63,6 @@ function start(
   return { ended, calls: () => calls };
 }
 
-/** The process's kernel AIO rings and eventfds, from /proc/self. */
-async function kernelObjects(): Promise<{ rings: number; eventfds: number }> {
-  const maps = await Deno.readTextFile("/proc/self/maps");
-  const rings = maps.split("\n").filter((line) => line.includes("[aio]"))
-    .length;
-  let eventfds = 0;
-  for await (const entry of Deno.readDir("/proc/self/fd")) {
-    try {
-      const target = await Deno.readLink(`/proc/self/fd/${entry.name}`);
-      if (target.includes("eventfd")) eventfds++;
-    } catch {
-      // The directory's own descriptor, gone by now.
-    }
-  }
-  return { rings, eventfds };
-}
-
 Deno.test({
   name: "linux-aio backend: reads, writes, fsync and errors through the seam",
   ignore,
@@ -194,27 +177,60 @@ Deno.test({
   name: "linux-aio: the kernel context and its eventfd go with the last file",
   ignore,
   async fn() {
-    await onLinuxAio(async () => {
-      const before = await kernelObjects();
-      await using tmp = await tempFile(pattern(4096));
-      const a = await aioOpen(tmp.path);
-      const b = await aioOpen(tmp.path);
-      const open = await kernelObjects();
-      // One context (and one eventfd) for every file.
-      assertEquals(open.rings, before.rings + 1);
-      assertEquals(open.eventfds, before.eventfds + 1);
-      const cb: AioCb = { file: a, offset: 0, buffer: new Uint8Array(16) };
-      aioRead(cb);
-      await settle([cb]);
-      await a.close();
-      assertEquals((await kernelObjects()).rings, before.rings + 1);
-      await b.close();
-      assertEquals(await kernelObjects(), before);
-      // A new file sets up a new one.
-      await using c = await aioOpen(tmp.path);
-      assertEquals((await kernelObjects()).rings, before.rings + 1);
-      void c;
-    });
+    // In a fresh process: /proc/self is shared with whatever else runs in
+    // this one (parallel test files).
+    const dir = await Deno.makeTempDir();
+    try {
+      const path = `${dir}/data`;
+      await Deno.writeFile(path, pattern(4096));
+      const { code, stdout, stderr } = await runScript(
+        `
+        import { aioInit, aioOpen, aioRead, aioSuspend } from "MOD";
+        async function objects() {
+          const maps = await Deno.readTextFile("/proc/self/maps");
+          const rings = maps.split("\\n").filter((l) => l.includes("[aio]")).length;
+          let eventfds = 0;
+          for await (const entry of Deno.readDir("/proc/self/fd")) {
+            try {
+              const target = await Deno.readLink("/proc/self/fd/" + entry.name);
+              if (target.includes("eventfd")) eventfds++;
+            } catch {
+              // The directory's own descriptor, gone by now.
+            }
+          }
+          return { rings, eventfds };
+        }
+        aioInit({ backend: "linux-aio" });
+        const out = { before: await objects() };
+        const a = await aioOpen(${JSON.stringify(path)});
+        const b = await aioOpen(${JSON.stringify(path)});
+        out.open = await objects();
+        const cb = { file: a, offset: 0, buffer: new Uint8Array(16) };
+        aioRead(cb);
+        await aioSuspend([cb]);
+        await a.close();
+        out.oneClosed = await objects();
+        await b.close();
+        out.closed = await objects();
+        const c = await aioOpen(${JSON.stringify(path)});
+        out.reopened = await objects();
+        await c.close();
+        console.log(JSON.stringify(out));
+        `,
+        ["-A"],
+      );
+      assertEquals(stderr, "");
+      assertEquals(code, 0);
+      const out = JSON.parse(stdout);
+      const { rings, eventfds } = out.before;
+      // One context (and one eventfd) for every file, gone with the last.
+      assertEquals(out.open, { rings: rings + 1, eventfds: eventfds + 1 });
+      assertEquals(out.oneClosed, out.open);
+      assertEquals(out.closed, out.before);
+      assertEquals(out.reopened, out.open);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 });
 
