@@ -4,6 +4,15 @@
 // moves bytes. A backend knows nothing of aiocbs: it starts operations and
 // reports each one's end exactly once.
 
+/** The name of a backend, as `aioInit` reports it. */
+export type BackendName = "deno" | "threads" | "io_uring" | "linux-aio";
+
+/** The backends that can open a file with `direct: true`. */
+export const DIRECT_BACKENDS: readonly BackendName[] = [
+  "io_uring",
+  "linux-aio",
+];
+
 /** One operation handed to a backend: always started, never queued there. */
 export interface BackendOp {
   /** What to do. */
@@ -31,12 +40,19 @@ export interface BackendFile {
    * resolves nothing more is read or written, and no memory is touched.
    */
   close(): Promise<void>;
+  /**
+   * For a file opened with `direct`: the alignment its requests' offsets,
+   * lengths and buffer addresses need (the caller checks it before `start`,
+   * and the backend then hands the user's buffer to the kernel as it is).
+   * `undefined` for a buffered file.
+   */
+  readonly alignment?: number;
 }
 
 /** A way to open files for asynchronous I/O. */
 export interface Backend {
   /** The name `aioInit` reports. */
-  readonly name: "deno" | "threads" | "io_uring";
+  readonly name: BackendName;
   /**
    * Opens a file; `options` take effect once, however many handles or
    * descriptors the backend opens behind it.
@@ -45,10 +61,12 @@ export interface Backend {
    * @param options As for `Deno.open`.
    * @param queueDepth The most operations the caller will have in flight on
    * this file at once (a handle pool may grow up to it).
+   * @throws {AioError} `EINVAL` for `options.direct` on a backend without
+   * direct I/O, or a file system that has none.
    */
   open(
     path: string | URL,
-    options: Deno.OpenOptions,
+    options: Deno.OpenOptions & { direct?: boolean },
     queueDepth: number,
   ): Promise<BackendFile>;
 }

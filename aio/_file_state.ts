@@ -1,7 +1,7 @@
 // Copyright 2026 the @concurrent/futures authors. MIT license.
 // What the queue knows of one open AioFile. Only _queue.ts mutates it.
 
-import type { BackendFile } from "./_backend.ts";
+import type { BackendFile, BackendName } from "./_backend.ts";
 import type { AioRequest } from "./_request.ts";
 
 /** The queue's bookkeeping for one file. */
@@ -9,7 +9,12 @@ export class FileState {
   /** The backend's file. */
   readonly backend: BackendFile;
   /** The backend's name. */
-  readonly backendName: "deno" | "threads" | "io_uring";
+  readonly backendName: BackendName;
+  /**
+   * For a direct (`O_DIRECT`) file, the alignment of offsets, lengths and
+   * buffer addresses; 0 for a buffered file.
+   */
+  readonly alignment: number;
   /** Requests the backend accepts in flight at once on this file. */
   readonly depth: number;
   /** Opened for reading. */
@@ -33,12 +38,13 @@ export class FileState {
 
   constructor(
     backend: BackendFile,
-    backendName: "deno" | "threads" | "io_uring",
+    backendName: BackendName,
     depth: number,
     options: Deno.OpenOptions | undefined,
   ) {
     this.backend = backend;
     this.backendName = backendName;
+    this.alignment = backend.alignment ?? 0;
     this.depth = depth;
     // Deno.open's default is { read: true }.
     this.canRead = options === undefined || options.read === true;

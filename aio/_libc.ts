@@ -1,7 +1,8 @@
 // Copyright 2026 the @concurrent/futures authors. MIT license.
-// The dlopen of libc that the io_uring backend drives the kernel through:
-// system call numbers, constants, struct layouts and errno names. Nothing here
-// holds state beyond the opened library; the ring itself is in _uring.ts.
+// The dlopen of libc that the io_uring and linux-aio backends drive the kernel
+// through: system call numbers, constants, struct layouts and errno names.
+// Nothing here holds state beyond the opened library; the io_uring ring is in
+// _uring.ts, the kernel AIO context in _linux_aio.ts.
 //
 // `syscall(2)` is variadic; it is bound several times under different
 // signatures (Deno's `name` field), which is sound on x86-64 and arm64, where
@@ -16,6 +17,74 @@ export const SYS_IO_URING_SETUP = 425n;
 export const SYS_IO_URING_ENTER = 426n;
 /** See {@linkcode SYS_IO_URING_SETUP}. */
 export const SYS_IO_URING_REGISTER = 427n;
+
+const X86_64 = Deno.build.arch === "x86_64";
+
+/** Kernel AIO system calls (`io_setup(2)` ...): x86-64 has its own numbers,
+ * arm64 those of the unified (asm-generic) table. */
+export const SYS_IO_SETUP = X86_64 ? 206n : 0n;
+/** See {@linkcode SYS_IO_SETUP}. */
+export const SYS_IO_DESTROY = X86_64 ? 207n : 1n;
+/** See {@linkcode SYS_IO_SETUP}. */
+export const SYS_IO_SUBMIT = X86_64 ? 209n : 2n;
+/** See {@linkcode SYS_IO_SETUP}. */
+export const SYS_IO_CANCEL = X86_64 ? 210n : 3n;
+/** See {@linkcode SYS_IO_SETUP}. */
+export const SYS_IO_GETEVENTS = X86_64 ? 208n : 4n;
+/** `statx(2)`, called through `syscall` (older C libraries lack the wrapper). */
+export const SYS_STATX = X86_64 ? 332n : 291n;
+
+// Kernel AIO (include/uapi/linux/aio_abi.h).
+export const IOCB_CMD_PREAD = 0;
+export const IOCB_CMD_PWRITE = 1;
+export const IOCB_CMD_FSYNC = 2;
+export const IOCB_CMD_FDSYNC = 3;
+export const IOCB_CMD_POLL = 5;
+export const IOCB_FLAG_RESFD = 1;
+/** `struct iocb`: 64 bytes, addressed in 32-bit words (little-endian). */
+export const IOCB = {
+  size: 64,
+  words: 16,
+  // words 0-1: aio_data; word 2: aio_key (0); word 3: aio_rw_flags;
+  // word 4: aio_lio_opcode (u16) | aio_reqprio (s16) << 16; word 5: fildes;
+  // words 6-7: aio_buf; 8-9: aio_nbytes; 10-11: aio_offset; 12-13: 0;
+  // word 14: aio_flags; word 15: aio_resfd.
+} as const;
+/** `struct io_event`: 32 bytes: data, obj (u64), res, res2 (s64). */
+export const IO_EVENT = { size: 32, words: 8 } as const;
+/** `struct aio_ring`'s header: 32 bytes before the events; its magic. */
+export const AIO_RING = {
+  header: 32,
+  nr: 1,
+  head: 2,
+  tail: 3,
+  magic: 4,
+  incompat: 6,
+  MAGIC: 0xa10a10a1,
+} as const;
+
+export const POLLIN = 1;
+export const POLLOUT = 4;
+export const EFD_CLOEXEC = 0o2000000;
+export const EFD_NONBLOCK = 0o4000;
+export const F_GETFL = 3;
+export const F_SETFL = 4;
+
+// statx(2): the fields used here, at their byte offsets in struct statx.
+export const AT_EMPTY_PATH = 0x1000;
+export const STATX_TYPE = 0x1;
+export const STATX_DIOALIGN = 0x2000;
+export const STATX = {
+  size: 256,
+  mask: 0,
+  mode: 28,
+  dioMemAlign: 152,
+  dioOffsetAlign: 156,
+} as const;
+export const S_IFMT = 0o170000;
+export const S_IFREG = 0o100000;
+export const S_IFBLK = 0o060000;
+export const S_IFDIR = 0o040000;
 
 // io_uring opcodes (include/uapi/linux/io_uring.h).
 export const IORING_OP_NOP = 0;
@@ -93,6 +162,9 @@ export const O_EXCL = 0o200;
 export const O_TRUNC = 0o1000;
 export const O_APPEND = 0o2000;
 export const O_CLOEXEC = 0o2000000;
+export const O_NONBLOCK = 0o4000;
+/** `O_DIRECT`: one of the few open flags whose value differs by architecture. */
+export const O_DIRECT = X86_64 ? 0o40000 : 0o200000;
 /** `AT_FDCWD`: paths relative to the process's working directory. */
 export const AT_FDCWD = -100;
 
@@ -121,6 +193,7 @@ const ERRNO_NAMES: readonly string[] = (() => {
     95: "EOPNOTSUPP",
     110: "ETIMEDOUT",
     114: "EALREADY",
+    115: "EINPROGRESS",
     116: "ESTALE",
     121: "EREMOTEIO",
     122: "EDQUOT",
@@ -168,6 +241,47 @@ const SYMBOLS = {
     parameters: ["i64", "u32", "u32", "buffer", "u32"],
     result: "i32",
   },
+  // Kernel AIO. aio_context_t is an unsigned long (the ring's address).
+  ioSetup: {
+    name: "syscall",
+    parameters: ["i64", "u32", "buffer"],
+    result: "i32",
+  },
+  ioDestroy: {
+    name: "syscall",
+    parameters: ["i64", "u64"],
+    result: "i32",
+  },
+  ioSubmit: {
+    name: "syscall",
+    parameters: ["i64", "u64", "i64", "buffer"],
+    result: "i32",
+  },
+  ioCancel: {
+    name: "syscall",
+    parameters: ["i64", "u64", "u64", "buffer"],
+    result: "i32",
+  },
+  ioGetevents: {
+    name: "syscall",
+    parameters: ["i64", "u64", "i64", "i64", "buffer", "buffer"],
+    result: "i32",
+  },
+  statx: {
+    name: "syscall",
+    parameters: ["i64", "i32", "buffer", "i32", "u32", "buffer"],
+    result: "i32",
+  },
+  eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  // The kernel AIO context's completion wait, on Deno's blocking pool.
+  pollWait: {
+    name: "poll",
+    parameters: ["buffer", "u64", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
   mmap: {
     parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"],
     result: "pointer",

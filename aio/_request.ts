@@ -5,6 +5,7 @@
 
 import { Future } from "../executors/future.ts";
 import type { BackendOp } from "./_backend.ts";
+import { addressOf } from "./_libc.ts";
 import type { FileState } from "./_file_state.ts";
 import type { AioCb } from "./aio_cb.ts";
 import { AioError } from "./aio_error.ts";
@@ -170,7 +171,35 @@ export function checkCb(
   if (previous !== undefined && !previous.done()) {
     return new AioError("EINVAL", "The aiocb's request is still in progress");
   }
+  if (file.alignment > 0 && kind !== "fsync") {
+    return checkAligned(cb as AioCb, file);
+  }
   return undefined;
+}
+
+// A direct file's rule: offset, length and buffer address are multiples of
+// its alignment (the kernel would refuse the request with EINVAL anyway;
+// this says why).
+function checkAligned(cb: AioCb, file: FileState): AioError | undefined {
+  const alignment = file.alignment;
+  const { buffer, offset } = cb;
+  const nbytes = cb.nbytes ?? buffer.byteLength;
+  let what: string | undefined;
+  if (offset % alignment !== 0) what = `'offset' ${offset}`;
+  else if (nbytes % alignment !== 0) what = `'nbytes' ${nbytes}`;
+  else if (nbytes > 0) {
+    const address = addressOf(buffer);
+    if (address % alignment !== 0) {
+      what = `the buffer's address 0x${address.toString(16)}`;
+    }
+  }
+  if (what === undefined) return undefined;
+  return new AioError(
+    "EINVAL",
+    `a direct (O_DIRECT) file needs offsets, lengths and buffer addresses ` +
+      `aligned to ${alignment} bytes; ${what} is not (alignedBuffer() makes ` +
+      `an aligned buffer)`,
+  );
 }
 
 /** The bytes a checked read or write transfers. */

@@ -71,8 +71,13 @@ const RESERVED = 16;
 // complete gives it no reason to do. Work goes in batches of at most BATCH
 // requests and BATCH_BYTES (a cached 1 MiB read copies for ~100 µs inside
 // io_uring_enter, and as long again out of staging), so a slice overruns by
-// a millisecond or so.
-const SLICE_MS = 10;
+// a millisecond or so. The slice is as long as the fairness budget (about
+// 20 ms) allows: on a loaded machine a pause costs 1-3 ms of scheduling
+// delay (the sleep hands the CPU to the pool thread and back), which at 10
+// ms slices was 5-20% of a cached QD16 run (measured at load average 8-11
+// on 2 CPUs) and the main source of its run-to-run swing that fio, which
+// never pauses, does not have.
+const SLICE_MS = 15;
 const PAUSE_US = 50;
 const BATCH = 32;
 const BATCH_BYTES = 4 << 20;

@@ -19,6 +19,15 @@
 // and about a third of the throughput at 64 KiB (measured against the kernel
 // writing straight into the user's buffer).
 //
+// Direct I/O (`direct: true`, O_DIRECT) is the exception: its point is that
+// no copy is made, so the kernel reads into and writes from the user's own
+// buffer, whose address, like the offset and length, must be aligned
+// (`alignedBuffer`). The request keeps the buffer reachable until it ends,
+// so the garbage collector cannot free it under the kernel; detaching or
+// transferring it while the request is in flight is the caller's mistake, as
+// freeing an aio_buf would be in C (the bytes land in the memory the buffer
+// had, which its new owner, if any, sees).
+//
 // Permissions: the ring opens files itself, so Deno's read/write checks would
 // not run; they are applied here the way Deno.open applies them. That is a
 // courtesy, not a boundary: `--allow-ffi`, which this backend needs, lets any
@@ -45,20 +54,19 @@ import {
   MAP_ANONYMOUS,
   MAP_FAILED,
   MAP_PRIVATE,
-  O_APPEND,
-  O_CLOEXEC,
-  O_CREAT,
-  O_EXCL,
-  O_RDONLY,
-  O_RDWR,
-  O_TRUNC,
-  O_WRONLY,
   openLibc,
   PROT_READ,
   PROT_WRITE,
   readSmallFile,
-  strerror,
 } from "./_libc.ts";
+import {
+  checkPermissions,
+  directAlignment,
+  noDirectIo,
+  openError,
+  openFlags,
+  type OpenOptions,
+} from "./_open.ts";
 import { Ring, type RingRequest, SyscallError } from "./_uring.ts";
 import { AioError } from "./aio_error.ts";
 
@@ -170,9 +178,12 @@ class UringFile implements BackendFile {
   #closed: Promise<void> | undefined;
   #drained: (() => void) | undefined;
 
-  constructor(ring: Ring, fd: number) {
+  readonly alignment: number | undefined;
+
+  constructor(ring: Ring, fd: number, alignment?: number) {
     this.#ring = ring;
     this.#fd = fd;
+    this.alignment = alignment;
   }
 
   start(op: BackendOp, done: Completion): void {
@@ -191,6 +202,12 @@ class UringFile implements BackendFile {
         opcode = op.opcode === "read" ? IORING_OP_READ : IORING_OP_WRITE;
         len = Math.min(op.buffer.byteLength, MAX_RW);
         if (len === 0) break;
+        if (this.alignment !== undefined) {
+          // Direct I/O: the kernel moves the bytes straight to or from the
+          // user's buffer, whose alignment the queue checked (see the header).
+          addr = addressOf(op.buffer);
+          break;
+        }
         staging = takeStaging(len);
         if (staging === undefined) {
           queueMicrotask(() => done(-1, "EAGAIN"));
@@ -232,10 +249,10 @@ class UringFile implements BackendFile {
     let error: string | undefined;
     if (res < 0) {
       error = errnoName(-res);
-    } else if (res > 0 && op.opcode === "read") {
+    } else if (res > 0 && op.opcode === "read" && staging !== undefined) {
       // The user's buffer may have been detached or shrunk meanwhile.
       if (op.buffer.byteLength < res) error = "EFAULT";
-      else op.buffer.set(staging!.bytes.subarray(0, res));
+      else op.buffer.set(staging.bytes.subarray(0, res));
     }
     if (staging !== undefined) giveStaging(staging);
     if (this.#closing && this.#inFlight.size === 0) this.#drained?.();
@@ -267,78 +284,13 @@ class UringFile implements BackendFile {
   }
 }
 
-// Deno.open's own checks of the options, with its messages.
-function openFlags(options: Deno.OpenOptions): number {
-  const { read, write, append, truncate, create, createNew } = options;
-  if (!read && !write && !append && !truncate && !create && !createNew) {
-    throw new Error("'options' requires at least one option to be true");
-  }
-  if (truncate && !write) {
-    throw new Error("'truncate' option requires 'write' to be true");
-  }
-  if ((create || createNew) && !(write || append)) {
-    throw new Error(
-      "'create' or 'createNew' options require 'write' or 'append' to be true",
-    );
-  }
-  const writes = write || append;
-  let flags = O_CLOEXEC |
-    (read && writes ? O_RDWR : writes ? O_WRONLY : O_RDONLY);
-  if (append) flags |= O_APPEND;
-  if (createNew) flags |= O_CREAT | O_EXCL;
-  else {
-    if (create) flags |= O_CREAT;
-    if (truncate) flags |= O_TRUNC;
-  }
-  return flags;
-}
-
-// The ring bypasses Deno's permission checks; apply them as Deno.open does.
-function checkPermission(name: "read" | "write", path: string): void {
-  const descriptor = { name, path } as const;
-  let { state } = Deno.permissions.querySync(descriptor);
-  if (state === "prompt") {
-    state = Deno.permissions.requestSync(descriptor).state;
-  }
-  if (state !== "granted") {
-    throw new Deno.errors.NotCapable(
-      `Requires ${name} access to "${path}", run again with the --allow-${name} flag`,
-    );
-  }
-}
-
-// Deno's error classes for the errno values open(2) gives.
-const OPEN_ERRORS: Record<string, new (message: string) => Error> = {
-  ENOENT: Deno.errors.NotFound,
-  EACCES: Deno.errors.PermissionDenied,
-  EPERM: Deno.errors.PermissionDenied,
-  EEXIST: Deno.errors.AlreadyExists,
-  EISDIR: Deno.errors.IsADirectory,
-  ENOTDIR: Deno.errors.NotADirectory,
-  ELOOP: Deno.errors.FilesystemLoop,
-  EBUSY: Deno.errors.Busy,
-  EINTR: Deno.errors.Interrupted,
-  ETIMEDOUT: Deno.errors.TimedOut,
-};
-
-function openError(errno: number, path: string, what?: string): Error {
-  const code = errnoName(errno);
-  const ErrorClass = OPEN_ERRORS[code] ?? Error;
-  const error = new ErrorClass(
-    `${what ?? `${strerror(errno)} (os error ${errno})`}: open '${path}'`,
-  );
-  Object.defineProperty(error, "code", { value: code, enumerable: true });
-  return error;
-}
-
 async function open(
   path: string | URL,
-  options: Deno.OpenOptions,
+  options: OpenOptions,
 ): Promise<BackendFile> {
   const file = path instanceof URL ? fromFileUrl(path) : String(path);
   const flags = openFlags(options);
-  if (options.read) checkPermission("read", file);
-  if (options.write || options.append) checkPermission("write", file);
+  checkPermissions(file, options);
   let ring: Ring;
   try {
     ring = acquireRing();
@@ -364,9 +316,20 @@ async function open(
   }
   if (fd < 0) {
     await releaseRing(ring);
+    // open(2) refuses O_DIRECT with EINVAL where the file system has none.
+    if (options.direct && errnoName(-fd) === "EINVAL") throw noDirectIo(file);
     throw openError(-fd, file);
   }
-  return new UringFile(ring, fd);
+  let alignment: number | undefined;
+  if (options.direct) {
+    try {
+      alignment = directAlignment(fd, file);
+    } catch (error) {
+      await new UringFile(ring, fd).close();
+      throw error;
+    }
+  }
+  return new UringFile(ring, fd, alignment);
 }
 
 // ---------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 import type { Backend } from "./_backend.ts";
 import { denoBackend } from "./_deno_backend.ts";
+import { linuxAioBackend } from "./_linux_aio_backend.ts";
 import { dispatch } from "./_queue.ts";
 import { settings } from "./_settings.ts";
 import { threadsBackend } from "./_threads_backend.ts";
@@ -9,7 +10,12 @@ import { uringBackend } from "./_uring_backend.ts";
 import { AioError } from "./aio_error.ts";
 
 /** The backends {@linkcode aioInit} can select. */
-export type AioBackendName = "deno" | "threads" | "io_uring" | "auto";
+export type AioBackendName =
+  | "deno"
+  | "threads"
+  | "io_uring"
+  | "linux-aio"
+  | "auto";
 
 /** Options for {@linkcode aioInit}; each one given replaces the current one. */
 export interface AioInitOptions {
@@ -23,9 +29,11 @@ export interface AioInitOptions {
   /**
    * How files opened from now on are read and written: `"deno"` (the
    * default), `"threads"` (a few Web Workers doing blocking I/O, fed
-   * through shared memory), `"io_uring"` (Linux, needs `--allow-ffi`) or
-   * `"auto"` (`"io_uring"` where it can run, else `"threads"`, else
-   * `"deno"`).
+   * through shared memory), `"io_uring"` (Linux, needs `--allow-ffi`),
+   * `"linux-aio"` (the kernel AIO of `io_submit(2)`, Linux, needs
+   * `--allow-ffi`; asynchronous only for files opened with `direct: true`,
+   * buffered I/O happens inside `io_submit`) or `"auto"` (`"io_uring"` where
+   * it can run, else `"threads"`, else `"deno"`).
    */
   backend?: AioBackendName;
   /**
@@ -44,7 +52,7 @@ export interface AioSettings {
   /** Requests queued or in flight at once. */
   maxRequests: number;
   /** The backend of files opened from now on. */
-  backend: "deno" | "threads" | "io_uring";
+  backend: "deno" | "threads" | "io_uring" | "linux-aio";
   /** I/O workers of the `"threads"` backend. */
   threads: number;
 }
@@ -54,6 +62,7 @@ function selectBackend(name: AioBackendName): Backend {
   if (name === "deno") return denoBackend;
   if (name === "threads") return threadsBackend();
   if (name === "io_uring") return uringBackend();
+  if (name === "linux-aio") return linuxAioBackend();
   for (const candidate of [uringBackend, threadsBackend]) {
     try {
       return candidate();
@@ -85,7 +94,7 @@ function checkInteger(value: unknown, name: string): number | undefined {
  * @param options The settings to change.
  * @returns The settings in force.
  * @throws {AioError} `EINVAL` for an invalid option; `ENOSYS` when
- * `backend: "io_uring"` or `"threads"` cannot run here (the message says
+ * `backend: "io_uring"`, `"linux-aio"` or `"threads"` cannot run here (the message says
  * why; `"threads"` needs read access to its worker module).
  *
  * @example Usage
@@ -111,11 +120,11 @@ export function aioInit(options?: AioInitOptions): AioSettings {
   const name = options?.backend;
   if (
     name !== undefined && name !== "deno" && name !== "threads" &&
-    name !== "io_uring" && name !== "auto"
+    name !== "io_uring" && name !== "linux-aio" && name !== "auto"
   ) {
     throw new AioError(
       "EINVAL",
-      `'backend' must be "deno", "threads", "io_uring" or "auto", got ${
+      `'backend' must be "deno", "threads", "io_uring", "linux-aio" or "auto", got ${
         String(name)
       }`,
     );

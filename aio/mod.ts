@@ -30,7 +30,8 @@
 export { AioError } from "./aio_error.ts";
 export * from "./constants.ts";
 export type { AioCb, AioOpcode } from "./aio_cb.ts";
-export { AioFile, aioOpen } from "./aio_file.ts";
+export { AioFile, aioOpen, type AioOpenOptions } from "./aio_file.ts";
+export { alignedBuffer } from "./aligned_buffer.ts";
 export {
   aioCancel,
   aioError,

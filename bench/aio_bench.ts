@@ -8,21 +8,25 @@
  * Two ways to run it:
  *
  * - `deno bench -A bench/aio_bench.ts`: Deno.bench groups (4 KiB random
- *   reads on a cached file at QD16 and QD1, sequential 1 MiB reads), the
- *   baseline being this module's default backend ("deno"), next to its
- *   "threads" and "io_uring" backends, Node's API as Deno provides it
+ *   reads on a cached file at QD16 and QD1, with O_DIRECT at QD16,
+ *   sequential 1 MiB reads), the baseline being this module's default
+ *   backend ("deno"; io_uring for O_DIRECT), next to its "threads",
+ *   "io_uring" and "linux-aio" backends, Node's API as Deno provides it
  *   (`node:fs/promises`) and bare `Deno.FsFile` handles.
  * - `deno run -A bench/aio_bench.ts [flags]`: the full comparison, printed
  *   as a table: 4 KiB random reads at queue depths 1, 4, 16, 64, with the
  *   file cached and cold (evicted from the page cache before each
- *   contender), then sequential 1 MiB reads and writes. Contenders: this
+ *   contender) and with O_DIRECT ("direct": the io_uring and linux-aio
+ *   backends with `direct: true` against fio's io_uring and libaio engines
+ *   with direct=1), then sequential 1 MiB reads and writes. Contenders: this
  *   facade on each backend ("deno": Deno's async ops; "threads": Web
- *   Workers doing blocking I/O, glibc's way; "io_uring" where it runs), one
+ *   Workers doing blocking I/O, glibc's way; "io_uring" and "linux-aio",
+ *   kernel AIO, where they run), one
  *   `Deno.FsFile` (seek+read, serialised), a pool of FsFile handles
  *   (seekSync+read, the "deno" backend's mechanism without the facade),
  *   Node's `fs.promises` under real Node, Deno's `node:fs/promises`, a
  *   bare pool of Web Workers doing blocking reads, and fio's posixaio,
- *   io_uring and psync engines when fio is installed. It ends with the
+ *   io_uring, libaio and psync engines when fio is installed. It ends with the
  *   targets' ratios (same run, medians) and writes an SVG chart of IOPS
  *   against queue depth, cached and cold side by side.
  *
@@ -49,6 +53,7 @@ import {
   aioOpen,
   aioRead,
   aioWrite,
+  alignedBuffer,
   lioListio,
 } from "../mod.ts";
 import { aioReturn } from "../mod.ts";
@@ -70,7 +75,7 @@ interface Config {
   depths: number[];
   seqMiB: number;
   seqDepth: number;
-  regimes: ("cached" | "cold")[];
+  regimes: ("cached" | "cold" | "direct")[];
   file: string | undefined;
   fio: boolean;
   node: boolean;
@@ -96,7 +101,7 @@ const USAGE = `deno run -A bench/aio_bench.ts [flags]
   --cold-ops=16384    random reads per cold run (AIO_BENCH_COLD_OPS)
   --qd=1,4,16,64      queue depths (AIO_BENCH_QD)
   --seq-mib=256       sequential 1 MiB reads/writes (AIO_BENCH_SEQ_MIB)
-  --regimes=cached,cold                  (AIO_BENCH_REGIMES)
+  --regimes=cached,cold,direct           (AIO_BENCH_REGIMES; direct: O_DIRECT)
   --file=PATH         use an existing file (AIO_BENCH_FILE)
   --repeat=3          runs per contender, median reported (AIO_BENCH_REPEAT)
   --threads=N[,M...]  workers of the "threads" backend (default: aioInit's);
@@ -148,10 +153,10 @@ function readConfig(args: string[]): Config {
     name: string,
     fallback: string,
   ): string => flag ?? env(name) ?? fallback;
-  const regimes = get(flags.regimes, "AIO_BENCH_REGIMES", "cached,cold")
-    .split(",").filter((r) => r === "cached" || r === "cold") as Config[
-      "regimes"
-    ];
+  const regimes = get(flags.regimes, "AIO_BENCH_REGIMES", "cached,cold,direct")
+    .split(",").filter((r) =>
+      r === "cached" || r === "cold" || r === "direct"
+    ) as Config["regimes"];
   const integer = (text: string, name: string): number => {
     const value = Number(text);
     if (!Number.isSafeInteger(value) || value < 1) {
@@ -391,9 +396,10 @@ async function lanes(
 
 /** The facade: each lane resubmits its aiocb from its notify callback. */
 function facade(
-  backend: "deno" | "threads" | "io_uring",
+  backend: "deno" | "threads" | "io_uring" | "linux-aio",
   threads?: number,
   clock?: Deno.BenchContext,
+  direct = false,
 ): Contender {
   return async (path, offsets, qd, bs, write) => {
     const before = aioInit();
@@ -406,7 +412,7 @@ function facade(
     try {
       await using file = await aioOpen(
         path,
-        write ? { write: true } : { read: true },
+        write ? { write: true, direct } : { read: true, direct },
       );
       const submit = write ? aioWrite : aioRead;
       // One request before the clock starts: the "threads" workers start
@@ -414,7 +420,9 @@ function facade(
       await lioListio("wait", [{
         file,
         offset: 0,
-        buffer: new Uint8Array(write ? 0 : 1),
+        buffer: direct
+          ? alignedBuffer(write ? 0 : bs)
+          : new Uint8Array(write ? 0 : 1),
         opcode: write ? "write" : "read",
       }]);
       const n = offsets.length;
@@ -430,7 +438,7 @@ function facade(
         const cb: AioCb = {
           file,
           offset: offsets[i],
-          buffer: new Uint8Array(bs),
+          buffer: direct ? alignedBuffer(bs) : new Uint8Array(bs),
           notify() {
             latencies[i] = performance.now() - started[i];
             const bytes = aioReturn(cb);
@@ -697,7 +705,7 @@ async function nodeAvailable(): Promise<string | undefined> {
   return v !== undefined && v.startsWith("v") ? v : undefined;
 }
 
-function fio(engine: string, cold: boolean): Contender {
+function fio(engine: string, cold: boolean, direct = false): Contender {
   return async (path, offsets, qd, bs, write) => {
     const sequential = bs === SEQ_BS;
     const rw = sequential ? (write ? "write" : "read") : "randread";
@@ -712,11 +720,14 @@ function fio(engine: string, cold: boolean): Contender {
       `--size=${sequential && write ? offsets.length * bs : size}`,
       `--io_size=${offsets.length * bs}`,
       `--invalidate=${cold ? 1 : 0}`,
+      `--direct=${direct ? 1 : 0}`,
       "--lat_percentiles=1",
       "--output-format=json",
     ];
     // Cached runs draw with replacement, cold ones visit distinct blocks.
     if (!sequential && !cold) args.push("--norandommap", "--randrepeat=0");
+    // fio reaps libaio's completion ring in user space, as our backend does.
+    if (engine === "libaio") args.push("--userspace_reap=1");
     const out = await run("fio", args);
     if (out === undefined) throw new Error("fio failed");
     const json = JSON.parse(out.slice(out.indexOf("{")));
@@ -808,14 +819,23 @@ function ratio(rows: Row[], regime: string, qd: number, a: string, b: string) {
 const FACADE = "aio facade (deno)";
 const FACADE_URING = "aio facade (io_uring)";
 const FACADE_THREADS = "aio facade (threads)";
+const FACADE_LINUX_AIO = "aio facade (linux-aio)";
+const DIRECT_URING = "aio facade (io_uring, direct)";
+const DIRECT_LINUX_AIO = "aio facade (linux-aio, direct)";
+const FIO_URING = "fio io_uring";
+const FIO_LIBAIO = "fio libaio";
+const FIO_URING_DIRECT = "fio io_uring direct=1";
+const FIO_LIBAIO_DIRECT = "fio libaio direct=1";
 const FSFILE_POOL = "Deno.FsFile xQD (seekSync+read)";
 const NODE = "Node fs.promises (real node)";
 const FIO_POSIXAIO = "fio posixaio";
 
-function uringAvailable(): string | undefined {
+function backendAvailable(
+  backend: "io_uring" | "linux-aio" = "io_uring",
+): string | undefined {
   const before = aioInit();
   try {
-    aioInit({ backend: "io_uring" });
+    aioInit({ backend });
     return undefined;
   } catch (error) {
     return (error as Error).message;
@@ -831,10 +851,16 @@ const CHART_LINES: [string, string][] = [
   [FACADE, 'aio "deno" (Deno async ops)'],
   [FACADE_THREADS, 'aio "threads" (worker pool)'],
   [FACADE_URING, 'aio "io_uring" (kernel)'],
+  [FACADE_LINUX_AIO, 'aio "linux-aio" (kernel AIO, buffered)'],
   [NODE, "Node fs.promises"],
   [FIO_POSIXAIO, "fio posixaio (glibc AIO)"],
-  ["fio io_uring", "fio io_uring"],
+  [FIO_URING, "fio io_uring"],
+  [FIO_LIBAIO, "fio libaio (buffered)"],
   ["fio psync", "fio psync (QD1)"],
+  [DIRECT_URING, 'aio "io_uring", direct'],
+  [DIRECT_LINUX_AIO, 'aio "linux-aio", direct'],
+  [FIO_URING_DIRECT, "fio io_uring direct=1"],
+  [FIO_LIBAIO_DIRECT, "fio libaio direct=1"],
 ];
 
 function qdChart(rows: Row[], config: Config): string {
@@ -848,7 +874,9 @@ function qdChart(rows: Row[], config: Config): string {
       if (points.length > 0) series.push({ name, points });
     }
     return lineChart({
-      title: `4 KiB random reads, ${regime}`,
+      title: `4 KiB random reads, ${
+        regime === "direct" ? "O_DIRECT (no page cache)" : regime
+      }`,
       subtitle:
         `IOPS against queue depth; Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs, medians of ${config.repeat}`,
       xLabel: "queue depth",
@@ -893,7 +921,8 @@ async function main(config: Config): Promise<void> {
       await makeDataFile(path, config.sizeMiB);
     }
     const size = (await Deno.stat(path)).size;
-    const uringWhy = uringAvailable();
+    const uringWhy = backendAvailable();
+    const laioWhy = backendAvailable("linux-aio");
     const nodeVersion = config.node ? await nodeAvailable() : undefined;
     const fioVersion = config.fio
       ? (await run("fio", ["--version"]))?.trim()
@@ -912,6 +941,10 @@ async function main(config: Config): Promise<void> {
         FACADE_URING,
         uringWhy === undefined ? facade("io_uring") : `io_uring: ${uringWhy}`,
       ],
+      [
+        FACADE_LINUX_AIO,
+        laioWhy === undefined ? facade("linux-aio") : `linux-aio: ${laioWhy}`,
+      ],
       ["Deno.FsFile x1 (seekSync+read, serialised)", fsFileOne],
       [FSFILE_POOL, fsFilePool],
       [NODE, nodeVersion !== undefined ? realNode : "no real Node.js found"],
@@ -920,9 +953,30 @@ async function main(config: Config): Promise<void> {
     ];
     const fioContenders = (cold: boolean): [string, Contender | string][] => [
       [FIO_POSIXAIO, fioVersion ? fio("posixaio", cold) : "fio not installed"],
+      [FIO_URING, fioVersion ? fio("io_uring", cold) : "fio not installed"],
+      [FIO_LIBAIO, fioVersion ? fio("libaio", cold) : "fio not installed"],
+    ];
+    // O_DIRECT: the kernel's own asynchronous path, page cache bypassed.
+    const directContenders: [string, Contender | string][] = [
       [
-        "fio io_uring",
-        fioVersion ? fio("io_uring", cold) : "fio not installed",
+        DIRECT_URING,
+        uringWhy === undefined
+          ? facade("io_uring", undefined, undefined, true)
+          : `io_uring: ${uringWhy}`,
+      ],
+      [
+        DIRECT_LINUX_AIO,
+        laioWhy === undefined
+          ? facade("linux-aio", undefined, undefined, true)
+          : `linux-aio: ${laioWhy}`,
+      ],
+      [
+        FIO_URING_DIRECT,
+        fioVersion ? fio("io_uring", false, true) : "fio not installed",
+      ],
+      [
+        FIO_LIBAIO_DIRECT,
+        fioVersion ? fio("libaio", false, true) : "fio not installed",
       ],
     ];
 
@@ -1009,9 +1063,10 @@ async function main(config: Config): Promise<void> {
         continue;
       }
       const cold = regime === "cold";
+      const direct = regime === "direct";
       const n = cold ? config.coldOps : config.ops;
       const offsets = randomOffsets(size, n, cold, config.seed);
-      const prepare = cold
+      const prepare = cold || direct
         ? async () => {
           await evict(path);
           const left = await resident(path);
@@ -1024,8 +1079,10 @@ async function main(config: Config): Promise<void> {
           return undefined;
         };
       for (const qd of config.depths) {
-        const all = [...contenders, ...fioContenders(cold)];
-        if (qd === 1 && fioVersion) {
+        const all = direct
+          ? directContenders
+          : [...contenders, ...fioContenders(cold)];
+        if (qd === 1 && fioVersion && !direct) {
           all.push(["fio psync", fio("psync", cold)]);
         }
         await measure(
@@ -1124,6 +1181,40 @@ async function main(config: Config): Promise<void> {
         }; io_uring/Node ${fmt(ratio(rows, "cached", qd, FACADE_URING, NODE))}`,
       );
     }
+    console.log(
+      "\nKernel AIO and O_DIRECT (targets: direct >= 0.9x fio's same engine " +
+        "direct=1; io_uring cached QD16 >= 1.2x fio io_uring):",
+    );
+    for (const qd of config.depths) {
+      const iops = (regime: string, name: string) => {
+        const row = rows.find((r) =>
+          r.regime === regime && r.qd === qd && r.contender === name &&
+          r.workload === "randread 4 KiB" && r.run !== undefined
+        );
+        return row === undefined
+          ? "n/a"
+          : `${(stats(row).iops / 1000).toFixed(1)}k`;
+      };
+      console.log(
+        `  QD${qd}: direct linux-aio/fio libaio ${
+          fmt(ratio(rows, "direct", qd, DIRECT_LINUX_AIO, FIO_LIBAIO_DIRECT))
+        } (${iops("direct", DIRECT_LINUX_AIO)} vs ${
+          iops("direct", FIO_LIBAIO_DIRECT)
+        }), direct io_uring/fio io_uring ${
+          fmt(ratio(rows, "direct", qd, DIRECT_URING, FIO_URING_DIRECT))
+        } (${iops("direct", DIRECT_URING)} vs ${
+          iops("direct", FIO_URING_DIRECT)
+        }); cached io_uring/fio io_uring ${
+          fmt(ratio(rows, "cached", qd, FACADE_URING, FIO_URING))
+        } (${iops("cached", FACADE_URING)} vs ${
+          iops("cached", FIO_URING)
+        }); cached linux-aio ${iops("cached", FACADE_LINUX_AIO)} (fio libaio ${
+          iops("cached", FIO_LIBAIO)
+        }); cold linux-aio ${iops("cold", FACADE_LINUX_AIO)} (fio libaio ${
+          iops("cold", FIO_LIBAIO)
+        })`,
+      );
+    }
     if (config.json !== undefined) {
       await Deno.writeTextFile(
         config.json,
@@ -1149,6 +1240,25 @@ async function main(config: Config): Promise<void> {
 
 // ------------------------------------------------------------- Deno.bench
 
+/** Why `path` cannot be opened with O_DIRECT here, or undefined. */
+async function directUnavailable(
+  path: string,
+  ...why: (string | undefined)[]
+): Promise<string | undefined> {
+  const reason = why.find((w) => w !== undefined);
+  if (reason !== undefined) return reason;
+  const before = aioInit();
+  try {
+    aioInit({ backend: "io_uring" });
+    await (await aioOpen(path, { direct: true })).close();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    aioInit({ backend: before.backend });
+  }
+}
+
 async function benchSetup(): Promise<void> {
   const sizeMiB = Number(Deno.env.get("AIO_BENCH_SIZE_MIB") ?? "64");
   const dir = await Deno.makeTempDir({ prefix: "aio_bench_" });
@@ -1159,7 +1269,8 @@ async function benchSetup(): Promise<void> {
   });
   const size = sizeMiB * MiB;
   const batch = 1024;
-  const uringWhy = uringAvailable();
+  const uringWhy = backendAvailable();
+  const laioWhy = backendAvailable("linux-aio");
 
   for (const qd of [16, 1]) {
     const group =
@@ -1204,6 +1315,14 @@ async function benchSetup(): Promise<void> {
       },
     });
     Deno.bench({
+      name: FACADE_LINUX_AIO,
+      group,
+      ignore: laioWhy !== undefined,
+      async fn(b) {
+        await facade("linux-aio", undefined, b)(path, next(), qd, BS, false);
+      },
+    });
+    Deno.bench({
       name: "Deno.FsFile xQD (seekSync+read)",
       group,
       async fn() {
@@ -1232,6 +1351,45 @@ async function benchSetup(): Promise<void> {
         );
         b.end();
         pool.close();
+      },
+    });
+  }
+
+  // O_DIRECT: the page cache bypassed, the kernel's own asynchronous path
+  // (where the file system has it: not tmpfs before Linux 6.6).
+  const directWhy = await directUnavailable(path, uringWhy, laioWhy);
+  for (const qd of [16]) {
+    const group =
+      `random 4 KiB reads, O_DIRECT, QD${qd} (${batch} per iteration)`;
+    let round = 0;
+    const next = () => randomOffsets(size, batch, false, 1000 + round++);
+    Deno.bench({
+      name: DIRECT_URING,
+      group,
+      baseline: true,
+      ignore: uringWhy !== undefined || directWhy !== undefined,
+      async fn(b) {
+        await facade("io_uring", undefined, b, true)(
+          path,
+          next(),
+          qd,
+          BS,
+          false,
+        );
+      },
+    });
+    Deno.bench({
+      name: DIRECT_LINUX_AIO,
+      group,
+      ignore: laioWhy !== undefined || directWhy !== undefined,
+      async fn(b) {
+        await facade("linux-aio", undefined, b, true)(
+          path,
+          next(),
+          qd,
+          BS,
+          false,
+        );
       },
     });
   }

@@ -13,25 +13,28 @@ import {
 } from "../mod.ts";
 
 /** A backend the aio tests run against. */
-export type BackendName = "deno" | "threads" | "io_uring";
+export type BackendName = "deno" | "threads" | "io_uring" | "linux-aio";
 
 function available(): BackendName[] {
   const found: BackendName[] = ["deno", "threads"];
   const before = aioInit();
-  try {
-    aioInit({ backend: "io_uring" });
-    found.push("io_uring");
-  } catch (error) {
-    console.log(
-      `aio tests: io_uring pass skipped: ${(error as Error).message}`,
-    );
-  } finally {
-    aioInit({ backend: before.backend });
+  for (const backend of ["io_uring", "linux-aio"] as const) {
+    try {
+      aioInit({ backend });
+      found.push(backend);
+    } catch (error) {
+      console.log(
+        `aio tests: ${backend} pass skipped: ${(error as Error).message}`,
+      );
+    } finally {
+      aioInit({ backend: before.backend });
+    }
   }
   return found;
 }
 
-/** The backends to test: "deno", "threads", plus "io_uring" where it can run. */
+/** The backends to test: "deno", "threads", plus "io_uring" and "linux-aio"
+ * where they can run. */
 export const backends: readonly BackendName[] = available();
 
 /** What an aio test receives. */

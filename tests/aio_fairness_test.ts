@@ -153,3 +153,56 @@ aioTest(
   },
   { queueDepth: 4 },
 );
+
+aioTest(
+  "a TCP round trip on localhost completes during a stream of cached reads",
+  async () => {
+    // Sockets are polled by the runtime's reactor, not by op completions:
+    // a backend's pause must let the reactor run too.
+    const size = 4 * MiB;
+    await using tmp = await tempFile(pattern(size));
+    await using file = await aioOpen(tmp.path);
+    using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const server = (async () => {
+      using conn = await listener.accept();
+      const buffer = new Uint8Array(4);
+      const n = await conn.read(buffer);
+      await conn.write(buffer.subarray(0, n ?? 0));
+    })();
+    using client = await Deno.connect({
+      hostname: "127.0.0.1",
+      port: (listener.addr as Deno.NetAddr).port,
+    });
+    const cap = 8192;
+    let reads = 0;
+    let echoed = false;
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    const cb: AioCb = {
+      file,
+      offset: 0,
+      buffer: new Uint8Array(MiB),
+      notify() {
+        if (aioReturn(cb) !== MiB) {
+          reject(new Error(`read ${reads}: ${aioError(cb)}`));
+        } else if (++reads === cap || echoed) resolve();
+        else {
+          cb.offset = (reads * MiB) % size;
+          aioRead(cb);
+        }
+      },
+    };
+    aioRead(cb);
+    const echo = (async () => {
+      await client.write(new TextEncoder().encode("ping"));
+      const back = new Uint8Array(4);
+      await client.read(back);
+      echoed = true;
+      assertEquals(new TextDecoder().decode(back), "ping");
+    })();
+    await promise;
+    await echo;
+    await server;
+    assert(reads < cap, `the TCP round trip waited for all ${cap} reads`);
+  },
+  { queueDepth: 1 },
+);

@@ -826,7 +826,7 @@ Deno.test("the contract's type names are exported with its shapes", async () => 
   const settings: {
     queueDepth: number;
     maxRequests: number;
-    backend: "deno" | "threads" | "io_uring";
+    backend: "deno" | "threads" | "io_uring" | "linux-aio";
     threads: number;
   } = aioInit();
   const status: (cb: AioCb) => 0 | string = aioError;
