@@ -315,7 +315,7 @@ export class Page {
    */
   async evaluate<T = unknown>(expression: string): Promise<T> {
     const { result, exceptionDetails } = await this.send<{
-      result: { value?: T };
+      result: { value?: T; unserializableValue?: string };
       exceptionDetails?: { text: string; exception?: { description?: string } };
     }>("Runtime.evaluate", {
       expression,
@@ -326,6 +326,13 @@ export class Page {
       throw new Error(
         exceptionDetails.exception?.description ?? exceptionDetails.text,
       );
+    }
+    // NaN, Infinity, -0 and bigints do not travel as JSON.
+    const special = result.unserializableValue;
+    if (special !== undefined) {
+      return (special.endsWith("n")
+        ? BigInt(special.slice(0, -1))
+        : Number(special)) as T;
     }
     return result.value as T;
   }
