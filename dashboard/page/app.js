@@ -424,7 +424,9 @@ function renderTimes(card, stats) {
     );
   });
   const base = height - 8;
-  for (let v = floor; v <= top * 1.0001; v *= 10) {
+  // A label every decade, or every second or third one on a narrow screen.
+  const every = 10 ** Math.max(1, Math.ceil(48 / ((right - left) / decades)));
+  for (let v = floor; v <= top * 1.0001; v *= every) {
     nodes.push(
       h("line", { class: "grid", x1: x(v), x2: x(v), y1: 2, y2: base - 10 }),
       h(
