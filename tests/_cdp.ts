@@ -4,6 +4,8 @@
 // watch its network requests and read its DOM. Every browser it starts is
 // closed (and, if need be, killed) by `close()`; its profile is removed.
 
+import { delay } from "@std/async";
+
 /** A CDP event: its method and params, and the session it came from. */
 export interface CdpEvent {
   method: string;
@@ -356,7 +358,7 @@ export class Page {
       const value = await this.evaluate<T>(expression);
       if (value) return value;
       if (Date.now() > deadline) throw new Error(`Gave up waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await delay(50);
     }
   }
 }

@@ -189,7 +189,9 @@ Deno.test("dashboard in Chromium: with a token, a page without it gets 401 and s
     const bare = new URL(dashboard.url);
     bare.search = "";
     assertEquals(await page.goto(bare.href), 401);
-    const text = await page.evaluate<string>("document.documentElement.innerText");
+    const text = await page.evaluate<string>(
+      "document.documentElement.innerText",
+    );
     assertStringIncludes(text, "401");
     assertEquals(text.includes("secret_io"), false);
     assertEquals(

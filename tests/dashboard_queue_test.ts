@@ -18,12 +18,15 @@ const T = tasks<typeof import("./fixtures/dist_tasks.ts")>(
   new URL("dist_tasks.ts", fixtures),
 );
 const MAIN = new URL("../dashboard/main.ts", import.meta.url);
+/** Parsed JSON of the feed. */
+// deno-lint-ignore no-explicit-any
+type Json = any;
 
 /** The feed's frames, parsed, as they come. */
 async function* frames(
   url: URL,
   signal: AbortSignal,
-): AsyncGenerator<{ event: string; data: any }> {
+): AsyncGenerator<{ event: string; data: Json }> {
   const response = await fetch(new URL("events", url), { signal });
   let buffer = "";
   for await (
@@ -44,8 +47,8 @@ async function* frames(
 /** The first sample whose stats satisfy `check`. */
 async function sampleWhere(
   url: URL,
-  check: (stats: any) => boolean,
-): Promise<any> {
+  check: (stats: Json) => boolean,
+): Promise<Json> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), 30_000);
   try {

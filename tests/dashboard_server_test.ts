@@ -19,10 +19,14 @@ import { serveDashboard } from "../dashboard/mod.ts";
 import { pageModule } from "../dashboard/_page_build.ts";
 import { T } from "./fixtures/pool_helpers.ts";
 
+/** Parsed JSON of the feed. */
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
 /** A connected page, as the feed's frames. */
 interface Feed {
   /** Reads frames until `match` returns something; returns it. */
-  next<R>(match: (event: string, data: any) => R | undefined): Promise<R>;
+  next<R>(match: (event: string, data: Json) => R | undefined): Promise<R>;
   close(): Promise<void>;
 }
 
