@@ -136,7 +136,6 @@ export function serveSources(
       start(controller) {
         client = { controller };
         clients.add(client);
-        for (const watch of watches) watch.fresh = [];
         controller.enqueue(encoder.encode(`retry: ${INTERVAL}\n\n`));
         controller.enqueue(hello());
         if (timer === undefined) {
@@ -204,6 +203,11 @@ export function serveSources(
     }
     if (url.pathname === "/events") {
       if (closing !== undefined) return respond(null, 503);
+      if (request.method === "HEAD") {
+        return respond(null, 200, {
+          "content-type": "text/event-stream; charset=utf-8",
+        });
+      }
       return events();
     }
     const file = FILES[url.pathname];

@@ -13,6 +13,8 @@ export interface ErrorInfo {
 
 /** A worker start or exit, as the page gets it. */
 export interface WorkerEvent {
+  /** Its number: 1, 2, ... for each source (a page skips ones it has). */
+  seq: number;
   /** `Date.now()` when it happened. */
   t: number;
   type: "start" | "exit";
@@ -134,6 +136,7 @@ export class Watch {
   /** Events heard since the last tick (sent with the next sample). */
   fresh: WorkerEvent[] = [];
   #last?: { t: number; finished: number };
+  #seq = 0;
   #onStart = (event: Event): void => this.#heard(event, "start");
   #onExit = (event: Event): void => this.#heard(event, "exit");
 
@@ -146,6 +149,7 @@ export class Watch {
   #heard(event: Event, type: "start" | "exit"): void {
     const detail = (event as CustomEvent).detail ?? {};
     const entry: WorkerEvent = {
+      seq: ++this.#seq,
       t: Date.now(),
       type,
       worker: String(detail.name ?? "?"),

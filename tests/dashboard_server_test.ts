@@ -258,23 +258,29 @@ Deno.test("serveDashboard: the feed sends a sample a second, and stats() is read
   assertEquals(reads, closed, "stats() read with no page open");
 });
 
-Deno.test("serveDashboard: a crash's event carries its error to the page", async () => {
+Deno.test("serveDashboard: a crash's event carries its error to every open page", async () => {
   await using pool = new WorkerPoolExecutor({ maxWorkers: 1, name: "x" });
   await using dashboard = serveDashboard({ executors: { pool } });
-  const page = await feed(dashboard.url);
-  await page.next((event) => event === "hello" || undefined);
+  const first = await feed(dashboard.url);
+  await first.next((event) => event === "hello" || undefined);
+  await pool.submit(T.add, 1, 1);
+  const second = await feed(dashboard.url);
+  await second.next((event) => event === "hello" || undefined);
   await pool.submit(T.closeSelf).exception();
-  const crash = await page.next((event, data) =>
-    event === "sample"
-      ? data.executors[0].events.find((e: { reason?: string }) =>
-        e.reason === "crashed"
-      )
-      : undefined
-  );
-  assertEquals(crash.worker, "x-1");
-  assertEquals(crash.type, "exit");
-  assertStringIncludes(crash.error.message, "self.close()");
-  await page.close();
+  for (const page of [first, second]) {
+    const crash = await page.next((event, data) =>
+      event === "sample"
+        ? data.executors[0].events.find((e: { reason?: string }) =>
+          e.reason === "crashed"
+        )
+        : undefined
+    );
+    assertEquals(crash.worker, "x-1");
+    assertEquals(crash.type, "exit");
+    assertStringIncludes(crash.error.message, "self.close()");
+    assertGreater(crash.seq, 1);
+    await page.close();
+  }
 });
 
 for (const how of ["close", "signal"]) {

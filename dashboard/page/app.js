@@ -200,6 +200,8 @@ function makeCard(info) {
     info,
     history: info.history.slice(),
     events: info.events.slice(),
+    /** The last event's number: the feed may send one again. */
+    seq: Math.max(0, ...info.events.map((event) => event.seq)),
     el: {
       section,
       error,
@@ -279,8 +281,8 @@ function renderThroughput(card) {
   const end = now();
   const window = span(card);
   const start = end - window;
-  const points = card.history.filter((s) =>
-    s.t >= start && s.rate !== undefined
+  const points = smooth(
+    card.history.filter((s) => s.t >= start && s.rate !== undefined),
   );
   const peak = Math.max(1, ...points.map((s) => s.rate));
   const scale = niceCeil(peak);
@@ -357,7 +359,33 @@ function renderThroughput(card) {
   const latest = points.at(-1);
   card.el.tputNow.textContent = latest === undefined
     ? "tasks/s"
-    : `${rate.format(latest.rate)} tasks/s now, peak ${rate.format(peak)}`;
+    : `${rate.format(latest.rate)} tasks/s (${SMOOTH / 1000} s average), peak ${
+      rate.format(peak)
+    }`;
+}
+
+/** Milliseconds each throughput point averages over. */
+const SMOOTH = 5_000;
+
+/**
+ * The samples' rates averaged over the `SMOOTH` ms before each (bursty work
+ * reads better so); a gap in the samples restarts the average.
+ */
+function smooth(samples) {
+  const out = [];
+  let from = 0;
+  let sum = 0;
+  for (let i = 0; i < samples.length; i++) {
+    const t = samples[i].t;
+    if (i > 0 && t - samples[i - 1].t > 3 * state.interval) {
+      from = i;
+      sum = 0;
+    }
+    sum += samples[i].rate;
+    while (samples[from].t <= t - SMOOTH) sum -= samples[from++].rate;
+    out.push({ t, rate: Math.max(0, sum / (i - from + 1)) });
+  }
+  return out;
 }
 
 function niceCeil(value) {
@@ -661,7 +689,11 @@ function sample(data) {
     while (card.history.length > 0 && card.history[0].t < start) {
       card.history.shift();
     }
-    card.events.push(...entry.events);
+    for (const event of entry.events) {
+      if (event.seq <= card.seq) continue;
+      card.seq = event.seq;
+      card.events.push(event);
+    }
     if (card.events.length > 400) {
       card.events.splice(0, card.events.length - 400);
     }
