@@ -10,9 +10,12 @@
  *
  * Two ways to run it:
  *
- * - `deno bench -A --config bench/deno.json bench/dashboard_bench.ts`: one
- *   group; "no dashboard" runs first, then "page open", then "page closed
- *   again" (the same pool, to show how far the machine drifted meanwhile).
+ * - `deno bench -A --config bench/deno.json bench/dashboard_bench.ts`: group
+ *   "trivial": "no dashboard" runs first, then "page open", then "page closed
+ *   again" (the same pool, to show how far the machine drifted meanwhile);
+ *   group "tick": what the server does once a second while a page is open
+ *   (stats(), the sample, its JSON), against `stats()` alone; a tick's time
+ *   in µs over 10^6 is the share of a second it takes.
  * - `deno run -A bench/dashboard_bench.ts [--rounds 8]`: blocks of 30
  *   iterations (a few seconds) with the page closed, open, and closed again
  *   (the order rotating each round), then the median iteration of each and
@@ -23,6 +26,7 @@
 
 import { WorkerPoolExecutor } from "@concurrent/futures";
 import { type Dashboard, serveDashboard } from "../dashboard/mod.ts";
+import { executorSource, Watch } from "../dashboard/_watch.ts";
 import { check, T, TRIVIAL, warm, WORKERS } from "./_pool_cases.ts";
 import { parseArgs } from "@std/cli/parse-args";
 import { median } from "./_median.ts";
@@ -203,6 +207,29 @@ if (import.meta.main) {
       b.start();
       await s.run();
       b.end();
+    },
+  });
+  // What the page costs each second, without the noise of a whole batch:
+  // one tick as the server does it (stats(), the sample, the JSON frame),
+  // against stats() alone.
+  const watch = new Watch(executorSource("pool", s.pool));
+  Deno.bench({
+    name: "pool.stats()",
+    group: "tick",
+    baseline: true,
+    fn() {
+      s.pool.stats();
+    },
+  });
+  Deno.bench({
+    name: "a dashboard tick (stats, sample, JSON frame)",
+    group: "tick",
+    async fn() {
+      const sample = await watch.sample();
+      JSON.stringify({
+        now: Date.now(),
+        executors: [{ name: "pool", sample }],
+      });
     },
   });
   Deno.bench({
