@@ -56,6 +56,8 @@ export interface Sample {
 
 /** Samples kept: five minutes at one a second. */
 export const HISTORY = 300;
+/** Milliseconds a source's `read()` may take before a sample gives up. */
+export const READ_TIMEOUT = 3_000;
 /** Worker events kept. */
 export const EVENTS = 400;
 const TEXT = 2_000;
@@ -172,8 +174,19 @@ export class Watch {
   async sample(): Promise<Sample> {
     const t = Date.now();
     let sample: Sample;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      const { stats, finished } = await this.source.read();
+      // A source that does not answer (a queue's Redis down) shows as such,
+      // and holds up neither the other sources nor the next ticks.
+      const { stats, finished } = await Promise.race([
+        this.source.read(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer in ${READ_TIMEOUT} ms`)),
+            READ_TIMEOUT,
+          );
+        }),
+      ]);
       sample = { t, stats: plain(stats) };
       const last = this.#last;
       // A gap (no page was open) has no rate: the chart shows it as a gap.
@@ -188,6 +201,8 @@ export class Watch {
     } catch (error) {
       const { name, message } = describeError(error);
       sample = { t, stats: {}, error: `${name}: ${message}` };
+    } finally {
+      clearTimeout(timer);
     }
     this.history.push(sample);
     if (this.history.length > HISTORY) this.history.shift();

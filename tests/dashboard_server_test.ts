@@ -345,3 +345,20 @@ Deno.test("dashboard/_page.ts holds dashboard/page/ as it is (run dashboard/_pag
   );
   assert(written === await pageModule(), "dashboard/_page.ts is stale");
 });
+
+Deno.test("serveDashboard: an executor whose stats() never answers shows an error and holds up no other", async () => {
+  await using stuck = new AsyncExecutor();
+  await using fine = new AsyncExecutor();
+  // deno-lint-ignore no-explicit-any
+  (stuck as any).stats = () => new Promise(() => {});
+  await using dashboard = serveDashboard({ executors: { stuck, fine } });
+  await fine.submit(() => 1);
+  const page = await feed(dashboard.url);
+  const [a, b] = await page.next((event, data) =>
+    event === "sample" ? data.executors : undefined
+  );
+  assertEquals([a.name, b.name], ["stuck", "fine"]);
+  assertStringIncludes(a.sample.error, "no answer in");
+  assertEquals(b.sample.stats.completed, 1);
+  await page.close();
+});
