@@ -32,6 +32,7 @@ export class Browser {
   #socket: WebSocket;
   #socketClosed: Promise<void>;
   #stderr: Promise<void>;
+  #stderrReader: ReadableStreamDefaultReader<Uint8Array>;
   #nextId = 1;
   #pending = new Map<number, Pending>();
   #listeners = new Set<(event: CdpEvent) => void>();
@@ -42,11 +43,13 @@ export class Browser {
     profile: string,
     socket: WebSocket,
     stderr: Promise<void>,
+    stderrReader: ReadableStreamDefaultReader<Uint8Array>,
   ) {
     this.#child = child;
     this.#profile = profile;
     this.#socket = socket;
     this.#stderr = stderr;
+    this.#stderrReader = stderrReader;
     this.#socketClosed = new Promise((resolve) => {
       socket.addEventListener("close", () => resolve());
     });
@@ -108,9 +111,12 @@ export class Browser {
     const { promise: address, resolve, reject } = Promise.withResolvers<
       string
     >();
+    const reader = child.stderr.getReader();
     const stderr = (async () => {
       const decoder = new TextDecoder();
-      for await (const chunk of child.stderr) {
+      for (;;) {
+        const { value: chunk, done } = await reader.read();
+        if (done) break;
         log += decoder.decode(chunk, { stream: true });
         if (log.length > 64_000) log = log.slice(-32_000);
         const match = log.match(/DevTools listening on (ws:\/\/\S+)/);
@@ -138,13 +144,20 @@ export class Browser {
         child.kill("SIGKILL");
       } catch { /* gone already */ }
       await child.status;
+      await reader.cancel().catch(() => {});
       await stderr.catch(() => {});
       await Deno.remove(profile, { recursive: true }).catch(() => {});
       throw error;
     } finally {
       clearTimeout(timer);
     }
-    return new Browser(child, profile, socket, stderr.catch(() => {}));
+    return new Browser(
+      child,
+      profile,
+      socket,
+      stderr.catch(() => {}),
+      reader,
+    );
   }
 
   /**
@@ -226,7 +239,14 @@ export class Browser {
         this.#socket.close();
       }
       await this.#socketClosed;
+      // Chromium's helper processes share its stderr; one that lingers must
+      // not hold this up.
+      const drained = setTimeout(
+        () => this.#stderrReader.cancel().catch(() => {}),
+        5_000,
+      );
       await this.#stderr;
+      clearTimeout(drained);
       await Deno.remove(this.#profile, { recursive: true }).catch(() => {});
     })();
   }
