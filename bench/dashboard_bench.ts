@@ -16,8 +16,8 @@
  *   group "tick": what the server does once a second while a page is open
  *   (stats(), the sample, its JSON), against `stats()` alone; a tick's time
  *   in µs over 10^6 is the share of a second it takes.
- * - `deno run -A bench/dashboard_bench.ts [--rounds 8]`: blocks of 30
- *   iterations (a few seconds) with the page closed, open, and closed again
+ * - `deno run -A bench/dashboard_bench.ts [--rounds 20]`: blocks of 10
+ *   iterations with the page closed, open, and closed again
  *   (the order rotating each round), then the median iteration of each and
  *   their ratios.
  *
@@ -105,8 +105,12 @@ async function setup(): Promise<Setup> {
   };
 }
 
-/** Iterations per block: a few seconds, so that the page gets samples. */
-const BLOCK = 30;
+/**
+ * Iterations per block: short, so that the machine's drift cancels out over
+ * many rounds; each block with the page open still gets a sample at least
+ * (one is sent as the page connects, then one a second).
+ */
+const BLOCK = 10;
 
 const NAMES = {
   off: "WorkerPoolExecutor.submit, no dashboard",
@@ -164,17 +168,17 @@ async function table(rounds: number): Promise<void> {
 
 const USAGE = `Usage: deno run -A bench/dashboard_bench.ts [--rounds N]
 
-Blocks of 30 iterations with the dashboard's page closed and open in turn;
+Blocks of 10 iterations with the dashboard's page closed and open in turn;
 prints the median iteration of each.
 
-  --rounds N  rounds (default 8)
+  --rounds N  rounds (default 20)
   --help      this text`;
 
 if (import.meta.main) {
   const flags = parseArgs(Deno.args, {
     string: ["rounds"],
     boolean: ["help"],
-    default: { rounds: "8" },
+    default: { rounds: "20" },
   });
   if (flags.help) {
     console.log(USAGE);
