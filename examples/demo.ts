@@ -1,6 +1,7 @@
 // Copyright 2026 the @concurrent/futures authors. MIT license.
 // The demo: `deno task demo`. CPU-bound work on Web Workers, then parallel
-// file I/O through the POSIX AIO facade, with timings.
+// file I/O through the POSIX AIO facade, with timings. `deno task demo
+// --dashboard` then goes on with the same work, live in a browser.
 
 import {
   type AioCb,
@@ -14,6 +15,7 @@ import {
   TimeoutError,
   WorkerPoolExecutor,
 } from "../mod.ts";
+import { serveDashboard } from "../dashboard/mod.ts";
 
 const primes = tasks<typeof import("./primes.ts")>(
   import.meta.resolve("./primes.ts"),
@@ -211,4 +213,60 @@ console.log("\n## 5. I/O-bound work on the event loop: AsyncExecutor");
       ms(performance.now() - start)
     } (serial: 1600 ms)`,
   );
+}
+
+if (!Deno.args.includes("--dashboard")) {
+  console.log(
+    "\nWatch the same work live in a browser: deno task demo --dashboard",
+  );
+} else {
+  console.log("\n## 6. Live: the same work on a dashboard (Ctrl-C stops it)");
+  // Workers recycle now and then, and one task in a while crashes its
+  // worker, so that the timeline has something to show.
+  const pool = new WorkerPoolExecutor({
+    maxWorkers: cores,
+    name: "primes",
+    maxTasksPerWorker: 500,
+  });
+  const io = new AsyncExecutor({ maxConcurrency: 8 });
+  const dashboard = serveDashboard({ executors: { primes: pool, io } });
+  console.log(`   open ${dashboard.url.href}`);
+  const stop = new AbortController();
+  const onSigint = () => stop.abort();
+  Deno.addSignalListener("SIGINT", onSigint);
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  for (let round = 1; !stop.signal.aborted; round++) {
+    // A load that rises and falls over a minute or so.
+    const wave = 1 + Math.sin(round / 8);
+    const work: PromiseLike<unknown>[] = [
+      ...ranges().map(([a, b]) => pool.submit(primes.countPrimes, a, b)),
+      ...Array.from(
+        { length: Math.round(40 * wave) },
+        (_, i) => pool.submit(primes.countPrimes, i * 1_000, i * 1_000 + 400),
+      ),
+      ...Array.from(
+        { length: 24 },
+        () => io.submit(() => pause(5 + Math.random() * 60 * wave)),
+      ),
+    ];
+    if (round % 7 === 0) {
+      work.push(
+        pool.submit(() => {
+          throw new RangeError("a task that fails (on purpose)");
+        }).exception(),
+      );
+    }
+    if (round % 23 === 0) {
+      // Ends its worker from inside: WorkerCrashedError, and a new worker.
+      work.push(
+        pool.submit(() => (globalThis as unknown as { close(): void }).close())
+          .exception(),
+      );
+    }
+    await Promise.allSettled(work);
+    await pause(100 + 400 * (2 - wave));
+  }
+  Deno.removeSignalListener("SIGINT", onSigint);
+  await dashboard.close();
+  await Promise.all([pool.shutdown(), io.shutdown()]);
 }
