@@ -11,10 +11,10 @@ import { kOutcome } from "./_internal.ts";
 import { parseMapOptions } from "./_run_options.ts";
 import type { Retry } from "./_retry.ts";
 
-/** The outcome of one item: its value or the error it failed with. */
 /** The smallest default `buffersize`, in items. */
 const MIN_BUFFER = 128;
 
+/** The outcome of one item: its value or the error it failed with. */
 export type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
 
 /** What `map` needs from an executor. */

@@ -111,7 +111,11 @@ export interface AsyncExecutorOptions {
  * ```
  */
 export interface AsyncExecutorStats {
-  /** Tasks waiting for a slot. */
+  /**
+   * Tasks waiting for a slot (a retry waiting in the queue included), and
+   * tasks waiting for their `delay`. A task waiting to retry, before it
+   * re-enters the queue, counts in neither `queued` nor `running`.
+   */
   queued: number;
   /**
    * Calls in flight (a force-cancelled or timed-out call still counts until
@@ -356,7 +360,16 @@ const SLICE_MS = 15;
  * running task's future at once (cancelled, cancelled, `TimeoutError`) and
  * drop the function's eventual result, but the function itself runs on and
  * keeps its slot until it settles: `maxConcurrency` bounds the work really in
- * flight, and `shutdown({ wait: true })` waits for it.
+ * flight, and `shutdown({ wait: true })` waits for it. Such a stop aborts the
+ * run's `currentTask().signal` (reason: the `CancelledError` or
+ * `TimeoutError` the future settled with): that is how a task learns that it
+ * should end, so a task that checks it, or passes it to `fetch()`, frees its
+ * slot early.
+ *
+ * Inside a task, {@linkcode currentTask} gives its `signal`, `attempt` and
+ * `progress()`, also after `await`s in an `async` function and with many
+ * tasks in flight. The context is made when the run starts (its signal when
+ * first read), so a queued task costs nothing more.
  *
  * @example Usage
  * ```ts
@@ -372,6 +385,22 @@ const SLICE_MS = 15;
  *   ["a", "bb", "ccc"],
  * );
  * assertEquals(await Array.fromAsync(lengths), [1, 2, 3]);
+ * ```
+ *
+ * @example A task that stops when it is stopped
+ * ```ts
+ * import { AsyncExecutor, currentTask, TimeoutError } from "@concurrent/futures";
+ * import { assertInstanceOf } from "@std/assert";
+ *
+ * await using executor = new AsyncExecutor();
+ * const future = executor.run(async () => {
+ *   const { signal } = currentTask()!;
+ *   while (!signal.aborted) {
+ *     await new Promise((resolve) => setTimeout(resolve, 1)); // a poll
+ *   }
+ *   // Ended by itself: the slot is free again.
+ * }, [], { timeout: 20 });
+ * assertInstanceOf(await future.exception(), TimeoutError);
  * ```
  */
 export class AsyncExecutor extends EventTarget implements Executor {
@@ -596,16 +625,44 @@ export class AsyncExecutor extends EventTarget implements Executor {
    *   detached when `run` returns, as with `WorkerPoolExecutor`. Without it,
    *   arguments are passed by reference. Arguments that cannot be cloned fail
    *   the future with the `DOMException` `DataCloneError`.
+   * - `priority`: among waiting tasks, lower starts first (default 0).
+   * - `retry`: a run that throws or rejects runs again after a delay (see
+   *   {@linkcode RetryOptions}), up to `retry.attempts` runs in all, never
+   *   after a stop; the future settles with the last run's outcome. Between
+   *   runs the future stays `running` (`cancel()` returns `false`,
+   *   `cancel({ force: true })` ends the wait) but holds no slot; once the
+   *   delay passed, the retry re-enters the queue behind the waiting tasks of
+   *   its priority, as a new submission would, and counts as `queued` there.
+   *   `timeout` counts from the call, across every run. Each run is one
+   *   `runTime` sample; its `waitTime` counts from its entry to the queue.
+   * - `delay`: ms before the task may start. Meanwhile its future is
+   *   `pending` (`cancel()`, `signal` and `timeout` stop it), it counts as
+   *   `queued` and toward `maxQueue`, and its timer keeps the program alive,
+   *   as any timer does. Then it joins the queue, ordered by `priority`; its
+   *   `waitTime` counts from then.
+   * - `onProgress`: receives what the task passes to
+   *   `currentTask().progress()`, by reference (nothing is cloned on the
+   *   calling thread), in order, on this thread, never after the future
+   *   settled. Values reported within one synchronous stretch of the task
+   *   (between two `await`s, or in a loop) are coalesced: the last of them is
+   *   delivered in a microtask after that stretch. The last value a run
+   *   reported is always delivered before its future settles (or before it
+   *   waits to retry). A throwing `onProgress` is reported with
+   *   `console.error` and fails nothing. Without `onProgress`, `progress()`
+   *   does nothing.
    *
    * @typeParam A The argument types.
    * @typeParam R The return type.
    * @param fn A function (closures are fine) or a {@linkcode Task}.
    * @param args Its arguments, as an array.
-   * @param options `signal`, `timeout` and `transfer`.
+   * @param options `signal`, `timeout`, `transfer`, `priority`, `retry`,
+   * `delay` and `onProgress`.
    * @returns The future of its result.
    * @throws {ExecutorShutdownError} `shutdown()` has begun.
+   * @throws {QueueFullError} `maxQueue` tasks wait already.
    * @throws {TypeError} `fn`, `args` or an option has the wrong type.
-   * @throws {RangeError} `timeout` is negative.
+   * @throws {RangeError} A number out of range (`timeout` or `delay`
+   * negative, `retry.attempts` not an integer >= 1, ...).
    *
    * @example Usage
    * ```ts
@@ -617,6 +674,41 @@ export class AsyncExecutor extends EventTarget implements Executor {
    * const slow = executor.run(() => promise, [], { timeout: 10 });
    * await assertRejects(() => slow.result(), TimeoutError);
    * resolve("too late"); // the function itself runs on until it settles
+   * ```
+   *
+   * @example Retries with backoff, and progress
+   * ```ts
+   * import { AsyncExecutor, currentTask } from "@concurrent/futures";
+   * import { assertEquals } from "@std/assert";
+   *
+   * await using executor = new AsyncExecutor();
+   * const reported: unknown[] = [];
+   * const result = await executor.run(
+   *   async (url: string) => {
+   *     const task = currentTask()!;
+   *     task.progress(`attempt ${task.attempt}`);
+   *     if (task.attempt < 3) throw new Error(`${url}: 503`); // stands for a fetch
+   *     return "body";
+   *   },
+   *   ["https://example.com/"],
+   *   {
+   *     retry: { attempts: 5, delay: 10, backoff: "exponential" },
+   *     onProgress: (value) => reported.push(value),
+   *   },
+   * );
+   * assertEquals(result, "body");
+   * assertEquals(reported, ["attempt 1", "attempt 2", "attempt 3"]);
+   * ```
+   *
+   * @example A delayed task
+   * ```ts
+   * import { AsyncExecutor } from "@concurrent/futures";
+   * import { assertEquals } from "@std/assert";
+   *
+   * await using executor = new AsyncExecutor();
+   * const later = executor.run(() => "later", [], { delay: 20 });
+   * assertEquals(later.state, "pending"); // and cancellable, for 20 ms
+   * assertEquals(await later, "later");
    * ```
    */
   run<A extends unknown[], R>(
@@ -774,13 +866,16 @@ export class AsyncExecutor extends EventTarget implements Executor {
    * `2 * maxConcurrency * chunksize`, at least 128), so an endless iterable
    * works. A chunk
    * of `chunksize` items is one task that calls `fn` on its items one after
-   * the other. Work starts with the iteration.
+   * the other. Work starts with the iteration. With `retry`, a chunk is
+   * retried as a whole: an item's error runs the chunk's items again from
+   * its first; after the last attempt that error comes at its position.
    *
    * @typeParam T The item type.
    * @typeParam R The return type.
    * @param fn A function (closures are fine) or a {@linkcode Task}.
    * @param items A sync or async iterable, possibly endless.
-   * @param options `timeout`, `chunksize`, `buffersize`, `ordered`, `signal`.
+   * @param options `timeout`, `chunksize`, `buffersize`, `ordered`, `signal`,
+   * `retry`.
    * @returns The results, in input order unless `ordered: false`; it throws
    * a task's error when that result is reached, `TimeoutError` when it would
    * wait past `timeout` (ms from the call), or the signal's reason. Stopping

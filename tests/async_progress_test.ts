@@ -12,13 +12,17 @@ const fixture = import.meta.resolve("./fixtures/context_tasks.ts");
 Deno.test("onProgress: values arrive in order, each turn's last one", async () => {
   await using executor = new AsyncExecutor();
   const values: unknown[] = [];
-  const result = await executor.run(async () => {
-    for (let i = 1; i <= 5; i++) {
-      currentTask()!.progress(i);
-      await delay(0);
-    }
-    return "done";
-  }, [], { onProgress: (value) => values.push(value) });
+  const result = await executor.run(
+    async () => {
+      for (let i = 1; i <= 5; i++) {
+        currentTask()!.progress(i);
+        await delay(0);
+      }
+      return "done";
+    },
+    [],
+    { onProgress: (value) => values.push(value) },
+  );
   assertEquals(result, "done");
   assertEquals(values, [1, 2, 3, 4, 5]);
 });
@@ -26,24 +30,32 @@ Deno.test("onProgress: values arrive in order, each turn's last one", async () =
 Deno.test("onProgress: a tight loop's reports coalesce to the last value", async () => {
   await using executor = new AsyncExecutor();
   const values: unknown[] = [];
-  await executor.run(() => {
-    const context = currentTask()!;
-    for (let i = 0; i < 10_000; i++) context.progress(i);
-  }, [], { onProgress: (value) => values.push(value) });
+  await executor.run(
+    () => {
+      const context = currentTask()!;
+      for (let i = 0; i < 10_000; i++) context.progress(i);
+    },
+    [],
+    { onProgress: (value) => values.push(value) },
+  );
   assertEquals(values, [9_999]);
 });
 
 Deno.test("onProgress: within one synchronous stretch, one delivery", async () => {
   await using executor = new AsyncExecutor();
   const values: unknown[] = [];
-  await executor.run(async () => {
-    const context = currentTask()!;
-    context.progress("a");
-    context.progress("b");
-    await delay(0);
-    context.progress("c");
-    await delay(0);
-  }, [], { onProgress: (value) => values.push(value) });
+  await executor.run(
+    async () => {
+      const context = currentTask()!;
+      context.progress("a");
+      context.progress("b");
+      await delay(0);
+      context.progress("c");
+      await delay(0);
+    },
+    [],
+    { onProgress: (value) => values.push(value) },
+  );
   assertEquals(values, ["b", "c"]);
 });
 
@@ -51,11 +63,15 @@ Deno.test("onProgress: the last value arrives before the future settles", async 
   await using executor = new AsyncExecutor();
   const values: unknown[] = [];
   let seenAtSettle: unknown[] = [];
-  const future = executor.run(async () => {
-    await delay(0);
-    currentTask()!.progress("last");
-    return 1; // settles before the microtask that would deliver "last"
-  }, [], { onProgress: (value) => values.push(value) });
+  const future = executor.run(
+    async () => {
+      await delay(0);
+      currentTask()!.progress("last");
+      return 1; // settles before the microtask that would deliver "last"
+    },
+    [],
+    { onProgress: (value) => values.push(value) },
+  );
   future.addDoneCallback(() => seenAtSettle = [...values]);
   await future;
   assertEquals(seenAtSettle, ["last"]);
@@ -65,10 +81,14 @@ Deno.test("onProgress: the last value arrives before the future settles", async 
 Deno.test("onProgress: the last value also arrives when the task fails", async () => {
   await using executor = new AsyncExecutor();
   const values: unknown[] = [];
-  const future = executor.run(() => {
-    currentTask()!.progress(99);
-    throw new Error("failed");
-  }, [], { onProgress: (value) => values.push(value) });
+  const future = executor.run(
+    () => {
+      currentTask()!.progress(99);
+      throw new Error("failed");
+    },
+    [],
+    { onProgress: (value) => values.push(value) },
+  );
   await future.exception();
   assertEquals(values, [99]);
 });
@@ -78,13 +98,17 @@ Deno.test("onProgress: never after the future settled (cancel, timeout)", async 
   const values: unknown[] = [];
   const release = Promise.withResolvers<void>();
   const started = Promise.withResolvers<void>();
-  const cancelled = executor.run(async () => {
-    const context = currentTask()!;
-    context.progress("before");
-    started.resolve();
-    await release.promise;
-    context.progress("after the stop");
-  }, [], { onProgress: (value) => values.push(value) });
+  const cancelled = executor.run(
+    async () => {
+      const context = currentTask()!;
+      context.progress("before");
+      started.resolve();
+      await release.promise;
+      context.progress("after the stop");
+    },
+    [],
+    { onProgress: (value) => values.push(value) },
+  );
   await started.promise;
   cancelled.cancel({ force: true });
   release.resolve();
@@ -93,10 +117,14 @@ Deno.test("onProgress: never after the future settled (cancel, timeout)", async 
 
   const timedOut: unknown[] = [];
   const slow = Promise.withResolvers<void>();
-  const future = executor.run(async () => {
-    await slow.promise;
-    currentTask()!.progress("too late");
-  }, [], { timeout: 5, onProgress: (value) => timedOut.push(value) });
+  const future = executor.run(
+    async () => {
+      await slow.promise;
+      currentTask()!.progress("too late");
+    },
+    [],
+    { timeout: 5, onProgress: (value) => timedOut.push(value) },
+  );
   await future.exception();
   slow.resolve();
   await delay(5);
@@ -107,10 +135,14 @@ Deno.test("onProgress: a value held when the task is stopped is dropped", async 
   await using executor = new AsyncExecutor();
   const values: unknown[] = [];
   const release = Promise.withResolvers<void>();
-  const future = executor.run(async () => {
-    currentTask()!.progress("dropped");
-    await release.promise;
-  }, [], { onProgress: (value) => values.push(value) });
+  const future = executor.run(
+    async () => {
+      currentTask()!.progress("dropped");
+      await release.promise;
+    },
+    [],
+    { onProgress: (value) => values.push(value) },
+  );
   // The task starts in the microtask queued by run(); this one comes next,
   // before the one that would deliver the value the task reported.
   await new Promise<void>((resolve) =>
@@ -129,18 +161,22 @@ Deno.test("onProgress: a retried task reports from each attempt; a stale run is 
   await using executor = new AsyncExecutor();
   const values: unknown[] = [];
   let firstRun: ReturnType<typeof currentTask>;
-  await executor.run(() => {
-    const context = currentTask()!;
-    context.progress(`attempt ${context.attempt}`);
-    if (context.attempt === 1) {
-      firstRun = context;
-      throw new Error("again");
-    }
-    firstRun!.progress("from the ended first run");
-  }, [], {
-    retry: { attempts: 2, delay: 1, jitter: false },
-    onProgress: (value) => values.push(value),
-  });
+  await executor.run(
+    () => {
+      const context = currentTask()!;
+      context.progress(`attempt ${context.attempt}`);
+      if (context.attempt === 1) {
+        firstRun = context;
+        throw new Error("again");
+      }
+      firstRun!.progress("from the ended first run");
+    },
+    [],
+    {
+      retry: { attempts: 2, delay: 1, jitter: false },
+      onProgress: (value) => values.push(value),
+    },
+  );
   assertEquals(values, ["attempt 1", "attempt 2"]);
 });
 
@@ -160,14 +196,18 @@ Deno.test("onProgress: a throwing callback is reported and fails nothing", async
   const original = console.error;
   console.error = (...args: unknown[]) => logged.push(args);
   try {
-    const result = await executor.run(() => {
-      currentTask()!.progress(1);
-      return "fine";
-    }, [], {
-      onProgress: () => {
-        throw new Error("bad callback");
+    const result = await executor.run(
+      () => {
+        currentTask()!.progress(1);
+        return "fine";
       },
-    });
+      [],
+      {
+        onProgress: () => {
+          throw new Error("bad callback");
+        },
+      },
+    );
     assertEquals(result, "fine");
   } finally {
     console.error = original;
@@ -190,18 +230,22 @@ Deno.test("onProgress: without one, progress() is a no-op", async () => {
   await using executor = new AsyncExecutor();
   let queued = 0;
   const original = globalThis.queueMicrotask;
-  const result = await executor.run(() => {
-    globalThis.queueMicrotask = (fn) => {
-      queued++;
-      original(fn);
-    };
-    try {
-      for (let i = 0; i < 100; i++) currentTask()!.progress(i);
-    } finally {
-      globalThis.queueMicrotask = original;
-    }
-    return "ok";
-  }, [], { timeout: 10_000 });
+  const result = await executor.run(
+    () => {
+      globalThis.queueMicrotask = (fn) => {
+        queued++;
+        original(fn);
+      };
+      try {
+        for (let i = 0; i < 100; i++) currentTask()!.progress(i);
+      } finally {
+        globalThis.queueMicrotask = original;
+      }
+      return "ok";
+    },
+    [],
+    { timeout: 10_000 },
+  );
   assertEquals(result, "ok");
   assertEquals(queued, 0, "nothing was scheduled");
 });

@@ -52,11 +52,15 @@ Deno.test("retry: runs again after errors until one succeeds", async () => {
 Deno.test("retry: an async task's rejection is retried too", async () => {
   await using executor = new AsyncExecutor();
   let runs = 0;
-  const result = await executor.run(async () => {
-    await delay(0);
-    if (++runs < 2) throw new Error("rejected");
-    return runs;
-  }, [], { retry: quick });
+  const result = await executor.run(
+    async () => {
+      await delay(0);
+      if (++runs < 2) throw new Error("rejected");
+      return runs;
+    },
+    [],
+    { retry: quick },
+  );
   assertEquals(result, 2);
 });
 
@@ -83,12 +87,16 @@ Deno.test("retry: attempts 1 means a single run", async () => {
 Deno.test("retry: waits the delays, doubling with exponential backoff", async () => {
   await using executor = new AsyncExecutor();
   const times: number[] = [];
-  await executor.run(() => {
-    times.push(performance.now());
-    if (times.length < 4) throw new Error("again");
-  }, [], {
-    retry: { attempts: 4, delay: 10, backoff: "exponential", jitter: false },
-  });
+  await executor.run(
+    () => {
+      times.push(performance.now());
+      if (times.length < 4) throw new Error("again");
+    },
+    [],
+    {
+      retry: { attempts: 4, delay: 10, backoff: "exponential", jitter: false },
+    },
+  );
   // A timer never fires early (1 ms for clock granularity).
   assertGreaterOrEqual(times[1] - times[0], 10 - 1);
   assertGreaterOrEqual(times[2] - times[1], 20 - 1);
@@ -98,12 +106,16 @@ Deno.test("retry: waits the delays, doubling with exponential backoff", async ()
 Deno.test("retry: fixed backoff, capped by maxDelay, jitter within [d/2, d]", async () => {
   await using executor = new AsyncExecutor();
   const times: number[] = [];
-  await executor.run(() => {
-    times.push(performance.now());
-    if (times.length < 3) throw new Error("again");
-  }, [], {
-    retry: { attempts: 3, delay: 30, maxDelay: 15, backoff: "fixed" },
-  });
+  await executor.run(
+    () => {
+      times.push(performance.now());
+      if (times.length < 3) throw new Error("again");
+    },
+    [],
+    {
+      retry: { attempts: 3, delay: 30, maxDelay: 15, backoff: "fixed" },
+    },
+  );
   // Jitter draws each wait from [7.5, 15]: at least 7.5 ms.
   assertGreaterOrEqual(times[1] - times[0], 7.5 - 1);
   assertGreaterOrEqual(times[2] - times[1], 7.5 - 1);
@@ -113,14 +125,18 @@ Deno.test("retry: the future stays running through the waits; cancel() is false"
   await using executor = new AsyncExecutor();
   const failed = Promise.withResolvers<void>();
   let runs = 0;
-  const future = executor.run(() => {
-    runs++;
-    if (runs === 1) {
-      queueMicrotask(failed.resolve);
-      throw new Error("first");
-    }
-    return "second";
-  }, [], { retry: { attempts: 2, delay: 30, jitter: false } });
+  const future = executor.run(
+    () => {
+      runs++;
+      if (runs === 1) {
+        queueMicrotask(failed.resolve);
+        throw new Error("first");
+      }
+      return "second";
+    },
+    [],
+    { retry: { attempts: 2, delay: 30, jitter: false } },
+  );
   await failed.promise;
   await delay(0);
   assertEquals(future.state, "running");
@@ -133,10 +149,14 @@ Deno.test("retry: the future stays running through the waits; cancel() is false"
 Deno.test("retry: cancel({ force: true }) during the wait stops it for good", async () => {
   await using executor = new AsyncExecutor();
   let runs = 0;
-  const future = executor.run(() => {
-    runs++;
-    throw new Error("fails");
-  }, [], { retry: { attempts: 5, delay: 20, jitter: false } });
+  const future = executor.run(
+    () => {
+      runs++;
+      throw new Error("fails");
+    },
+    [],
+    { retry: { attempts: 5, delay: 20, jitter: false } },
+  );
   await delay(5);
   assertEquals(future.state, "running");
   assert(future.cancel({ force: true }));
@@ -150,13 +170,17 @@ Deno.test("retry: the run's signal aborting during the wait cancels it", async (
   await using executor = new AsyncExecutor();
   const controller = new AbortController();
   let runs = 0;
-  const future = executor.run(() => {
-    runs++;
-    throw new Error("fails");
-  }, [], {
-    signal: controller.signal,
-    retry: { attempts: 5, delay: 20, jitter: false },
-  });
+  const future = executor.run(
+    () => {
+      runs++;
+      throw new Error("fails");
+    },
+    [],
+    {
+      signal: controller.signal,
+      retry: { attempts: 5, delay: 20, jitter: false },
+    },
+  );
   await delay(5);
   controller.abort();
   assert(future.cancelled());
@@ -169,12 +193,16 @@ Deno.test("retry: never after a stop (a force-cancelled run that then throws)", 
   const started = Promise.withResolvers<void>();
   const release = Promise.withResolvers<void>();
   let runs = 0;
-  const future = executor.run(async () => {
-    runs++;
-    started.resolve();
-    await release.promise;
-    throw new Error("after the stop");
-  }, [], { retry: quick });
+  const future = executor.run(
+    async () => {
+      runs++;
+      started.resolve();
+      await release.promise;
+      throw new Error("after the stop");
+    },
+    [],
+    { retry: quick },
+  );
   await started.promise;
   future.cancel({ force: true });
   release.resolve();
@@ -186,13 +214,17 @@ Deno.test("retry: never after a stop (a force-cancelled run that then throws)", 
 Deno.test("retry: never after a timeout; timeout spans every attempt", async () => {
   await using executor = new AsyncExecutor();
   let runs = 0;
-  const future = executor.run(() => {
-    runs++;
-    throw new Error("fails");
-  }, [], {
-    timeout: 60,
-    retry: { attempts: 1_000, delay: 20, backoff: "fixed", jitter: false },
-  });
+  const future = executor.run(
+    () => {
+      runs++;
+      throw new Error("fails");
+    },
+    [],
+    {
+      timeout: 60,
+      retry: { attempts: 1_000, delay: 20, backoff: "fixed", jitter: false },
+    },
+  );
   assertInstanceOf(await future.exception(), TimeoutError);
   const after = runs;
   assert(after >= 1 && after <= 4, `ran ${after} times in 60 ms`);
@@ -204,11 +236,15 @@ Deno.test("retry: a timeout during a retried run aborts that run's signal", asyn
   await using executor = new AsyncExecutor();
   const signals: AbortSignal[] = [];
   const release = Promise.withResolvers<void>();
-  const future = executor.run(async () => {
-    signals.push(currentTask()!.signal);
-    if (signals.length === 1) throw new Error("first");
-    await release.promise;
-  }, [], { timeout: 30, retry: quick });
+  const future = executor.run(
+    async () => {
+      signals.push(currentTask()!.signal);
+      if (signals.length === 1) throw new Error("first");
+      await release.promise;
+    },
+    [],
+    { timeout: 30, retry: quick },
+  );
   const error = await future.exception();
   assertInstanceOf(error, TimeoutError);
   assertEquals(signals.length, 2);
@@ -222,10 +258,14 @@ Deno.test("retry: a retry re-enters the queue behind its priority's waiting task
   const order: string[] = [];
   const release = Promise.withResolvers<void>();
   let aRuns = 0;
-  const a = executor.run(() => {
-    order.push(`a${++aRuns}`);
-    if (aRuns === 1) throw new Error("again");
-  }, [], { retry: { attempts: 2, delay: 1, jitter: false } });
+  const a = executor.run(
+    () => {
+      order.push(`a${++aRuns}`);
+      if (aRuns === 1) throw new Error("again");
+    },
+    [],
+    { retry: { attempts: 2, delay: 1, jitter: false } },
+  );
   const blocker = executor.submit(async () => {
     order.push("blocker");
     await release.promise;
@@ -270,14 +310,18 @@ Deno.test("map: retry runs a failing chunk again as a whole", async () => {
   const calls: number[] = [];
   let failed = false;
   const results = await Array.fromAsync(
-    executor.map((n: number) => {
-      calls.push(n);
-      if (n === 2 && !failed) {
-        failed = true;
-        throw new Error("once");
-      }
-      return n * 10;
-    }, [1, 2, 3, 4], { chunksize: 2, retry: quick }),
+    executor.map(
+      (n: number) => {
+        calls.push(n);
+        if (n === 2 && !failed) {
+          failed = true;
+          throw new Error("once");
+        }
+        return n * 10;
+      },
+      [1, 2, 3, 4],
+      { chunksize: 2, retry: quick },
+    ),
   );
   assertEquals(results, [10, 20, 30, 40]);
   // Item 1 ran twice: its chunk [1, 2] was retried whole.
@@ -292,13 +336,17 @@ Deno.test("map: retries exhausted, the item's error comes at its position", asyn
   await assertRejects(
     async () => {
       for await (
-        const value of executor.map((n: number) => {
-          if (n === 2) {
-            runsOfTwo++;
-            throw new Error("always");
-          }
-          return n;
-        }, [1, 2, 3], { chunksize: 3, retry: quick })
+        const value of executor.map(
+          (n: number) => {
+            if (n === 2) {
+              runsOfTwo++;
+              throw new Error("always");
+            }
+            return n;
+          },
+          [1, 2, 3],
+          { chunksize: 3, retry: quick },
+        )
       ) {
         seen.push(value);
       }
@@ -315,12 +363,16 @@ Deno.test("map: retry in each chunk's context", async () => {
   const attempts: number[] = [];
   let failures = 0;
   const results = await Array.fromAsync(
-    executor.map(async (n: number) => {
-      await delay(0);
-      attempts.push(currentTask()!.attempt);
-      if (failures++ < 1) throw new Error("once");
-      return n;
-    }, [7], { retry: quick }),
+    executor.map(
+      async (n: number) => {
+        await delay(0);
+        attempts.push(currentTask()!.attempt);
+        if (failures++ < 1) throw new Error("once");
+        return n;
+      },
+      [7],
+      { retry: quick },
+    ),
   );
   assertEquals(results, [7]);
   assertEquals(attempts, [1, 2]);
@@ -367,10 +419,14 @@ Deno.test("delay: the future waits pending, then the task starts", async () => {
   await using executor = new AsyncExecutor();
   const submitted = performance.now();
   let started = 0;
-  const future = executor.run(() => {
-    started = performance.now();
-    return "ran";
-  }, [], { delay: 20 });
+  const future = executor.run(
+    () => {
+      started = performance.now();
+      return "ran";
+    },
+    [],
+    { delay: 20 },
+  );
   await delay(0);
   assertEquals(future.state, "pending");
   assertEquals(executor.stats().queued, 1, "a delayed task counts as queued");

@@ -132,10 +132,14 @@ Deno.test("signal: aborted when the run's signal aborts, reason a CancelledError
   const controller = new AbortController();
   const started = Promise.withResolvers<TaskContext>();
   const release = Promise.withResolvers<void>();
-  const future = executor.run(async () => {
-    started.resolve(currentTask()!);
-    await release.promise;
-  }, [], { signal: controller.signal });
+  const future = executor.run(
+    async () => {
+      started.resolve(currentTask()!);
+      await release.promise;
+    },
+    [],
+    { signal: controller.signal },
+  );
   const context = await started.promise;
   controller.abort(new Error("the caller's own reason"));
   assert(future.cancelled());
@@ -148,10 +152,14 @@ Deno.test("signal: aborted when the timeout passes, reason the future's TimeoutE
   await using executor = new AsyncExecutor();
   const release = Promise.withResolvers<void>();
   let context: TaskContext | undefined;
-  const future = executor.run(async () => {
-    context = currentTask();
-    await release.promise;
-  }, [], { timeout: 5 });
+  const future = executor.run(
+    async () => {
+      context = currentTask();
+      await release.promise;
+    },
+    [],
+    { timeout: 5 },
+  );
   const error = await future.exception();
   assertInstanceOf(error, TimeoutError);
   assert(context!.signal.aborted);
@@ -180,10 +188,14 @@ Deno.test("signal: read only after the stop, it is aborted already", async () =>
 
 Deno.test("signal: a run that ends normally is never aborted", async () => {
   await using executor = new AsyncExecutor();
-  const context = await executor.run(async () => {
-    await delay(1);
-    return currentTask()!;
-  }, [], { timeout: 10_000 });
+  const context = await executor.run(
+    async () => {
+      await delay(1);
+      return currentTask()!;
+    },
+    [],
+    { timeout: 10_000 },
+  );
   assertFalse(context.signal.aborted);
 });
 

@@ -163,10 +163,14 @@ Deno.test("rateLimit: a retry counts as a start", async () => {
     rateLimit: { max: 1, duration: 30 },
   });
   const starts: number[] = [];
-  await executor.run(() => {
-    starts.push(performance.now());
-    if (starts.length === 1) throw new Error("again");
-  }, [], { retry: { attempts: 2, delay: 1, jitter: false } });
+  await executor.run(
+    () => {
+      starts.push(performance.now());
+      if (starts.length === 1) throw new Error("again");
+    },
+    [],
+    { retry: { attempts: 2, delay: 1, jitter: false } },
+  );
   assertGreaterOrEqual(starts[1] - starts[0], 30 - 2);
 });
 
