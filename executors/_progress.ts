@@ -5,6 +5,7 @@
 // always delivered before the future settles (the executor calls `flush()`
 // right before settling it). Made only for a run with `onProgress`.
 
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { Future } from "./future.ts";
 
 /**
@@ -27,11 +28,12 @@ export class ProgressRelay {
   };
 
   /**
-   * @param onProgress The run's `onProgress`.
+   * @param onProgress The run's `onProgress`. It runs in the async context
+   * of this call (the caller's): `currentTask()` in it is not the task's.
    * @param future The task's future: nothing is delivered once it is done.
    */
   constructor(onProgress: (value: unknown) => void, future: Future<unknown>) {
-    this.#onProgress = onProgress;
+    this.#onProgress = AsyncLocalStorage.bind(onProgress);
     this.#future = future;
   }
 

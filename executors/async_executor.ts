@@ -266,9 +266,9 @@ const WAITING = 3;
 const DONE = 4;
 
 /** What a TaskRecord asks of its executor. */
-interface RecordHost extends TaskOwner {
+interface RecordHost {
   /** The record's future was cancelled (its cancel hook). */
-  recordCancelled(record: TaskRecord, wasPending: boolean): void;
+  recordCancelled(record: TaskRecord): void;
 }
 
 /**
@@ -324,9 +324,9 @@ class TaskRecord {
     this.#host = host;
   }
 
-  /** The cancel hook (kCancelHook). */
-  cancelled(wasPending: boolean): void {
-    this.#host.recordCancelled(this, wasPending);
+  /** The cancel hook (kCancelHook); the phase tells where it was. */
+  cancelled(): void {
+    this.#host.recordCancelled(this);
   }
 
   /** The abort listener of the run's `signal`. */
@@ -465,10 +465,8 @@ export class AsyncExecutor extends EventTarget implements Executor {
   /** Tasks waiting to retry (running, but holding no slot). */
   #retrying = 0;
   readonly #recordHost: RecordHost = {
-    cancelled: this.#owner.cancelled,
-    recordCancelled: (record, wasPending) => {
+    recordCancelled: (record) => {
       this.#cancelled++;
-      void wasPending; // the phase tells where it was
       this.#leave(record, new CancelledError());
     },
   };
@@ -1379,10 +1377,16 @@ export class AsyncExecutor extends EventTarget implements Executor {
     record.run = undefined;
     const task = record.future;
     // Stopped meanwhile (cancel, signal, timeout): off the books already.
-    if (task.done()) return;
+    if (task.done()) {
+      record.phase = DONE;
+      return;
+    }
     // The last value reported always arrives before the future settles.
     record.relay?.flush();
-    if (task.done()) return; // onProgress cancelled it
+    if (task.done()) {
+      record.phase = DONE; // onProgress stopped it
+      return;
+    }
     const retry = record.retry;
     if (ok) {
       record.phase = DONE;

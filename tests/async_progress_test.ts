@@ -180,6 +180,21 @@ Deno.test("onProgress: a retried task reports from each attempt; a stale run is 
   assertEquals(values, ["attempt 1", "attempt 2"]);
 });
 
+Deno.test("onProgress: runs in the caller's context, not the task's", async () => {
+  await using executor = new AsyncExecutor();
+  const seen: unknown[] = [];
+  await executor.run(
+    async () => {
+      currentTask()!.progress(1);
+      await delay(0);
+      currentTask()!.progress(2);
+    },
+    [],
+    { onProgress: () => seen.push(currentTask()) },
+  );
+  assertEquals(seen, [undefined, undefined]);
+});
+
 Deno.test("onProgress: values are passed by reference, as results are", async () => {
   await using executor = new AsyncExecutor();
   const sent = { step: 1 };
