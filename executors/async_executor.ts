@@ -571,6 +571,10 @@ export class AsyncExecutor extends EventTarget implements Executor {
         }
         return future;
       },
+      // A chunk with retry that map no longer wants: a forced cancel settles
+      // it, ends a wait between attempts, and aborts a running attempt's
+      // signal (runChunk then stops at its next item).
+      abandon: (future) => void future.cancel({ force: true }),
       hasRoom: () => this.#waiting() < this.#backpressure.limit,
       ready: () => this.ready(),
     };

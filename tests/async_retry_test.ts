@@ -378,6 +378,29 @@ Deno.test("map: retry in each chunk's context", async () => {
   assertEquals(attempts, [1, 2]);
 });
 
+Deno.test("map: stopping early ends the retries of the chunks it held", async () => {
+  const executor = new AsyncExecutor();
+  let runs = 0;
+  const results = executor.map(
+    (n: number) => {
+      if (n === 2) {
+        runs++;
+        throw new Error("always");
+      }
+      return n;
+    },
+    [1, 2],
+    { retry: { attempts: 100, delay: 10_000, jitter: false } },
+  );
+  for await (const value of results) {
+    assertEquals(value, 1);
+    break; // the chunk [2] waits 10 s for its second attempt
+  }
+  // shutdown waits for work still running: nothing is left.
+  await executor.shutdown();
+  assertEquals(runs, 1);
+});
+
 Deno.test("retry: invalid values throw at the call", () => {
   const executor = new AsyncExecutor();
   const run = (retry: unknown) => () =>
