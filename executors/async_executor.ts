@@ -1458,16 +1458,30 @@ async function resolveTask(task: Task): Promise<AnyFunction> {
  * One map chunk: calls `fn` on each item in turn, stops at the first error.
  * With `retry`, an item's error fails the whole chunk (which then runs again)
  * but on the last attempt, whose entries map reads as usual.
+ *
+ * Not an `async` function itself, so that #start enters no async context
+ * for it (it costs as much as a tiny task): it takes the run's context while
+ * it is current, and each item's call gets it through callInTask (an async
+ * context only for an `async` fn).
  */
-async function runChunk<T, R>(
+function runChunk<T, R>(
   fn: AnyFunction | Task,
   items: T[],
   future: Future<unknown>,
   retry: Retry | undefined,
 ): Promise<Settled<R>[]> {
+  return chunkLoop(fn, items, future, retry, currentTask()!);
+}
+
+async function chunkLoop<T, R>(
+  fn: AnyFunction | Task,
+  items: T[],
+  future: Future<unknown>,
+  retry: Retry | undefined,
+  context: TaskContext,
+): Promise<Settled<R>[]> {
   const out: Settled<R>[] = [];
-  const retried = retry !== undefined &&
-    currentTask()!.attempt < retry.attempts;
+  const retried = retry !== undefined && context.attempt < retry.attempts;
   let call: AnyFunction;
   try {
     call = fn instanceof Task ? await resolveTask(fn) : fn;
@@ -1479,7 +1493,10 @@ async function runChunk<T, R>(
     // map() stopped caring (the future was settled elsewhere): stop early.
     if (future.done()) break;
     try {
-      out.push({ ok: true, value: await call(item) as R });
+      out.push({
+        ok: true,
+        value: await callInTask(context, call, [item]) as R,
+      });
     } catch (error) {
       if (retried) throw error;
       // map() throws this error when it reaches it, and never looks past it.

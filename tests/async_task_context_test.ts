@@ -278,3 +278,22 @@ Deno.test("contexts of two runs are distinct objects", async () => {
   const b = await executor.submit(() => currentTask());
   assertNotStrictEquals(a, b);
 });
+
+Deno.test("currentTask() in map's function, sync or async, chunked or not", async () => {
+  await using executor = new AsyncExecutor();
+  const sync = (n: number) => [n, currentTask()?.attempt];
+  const later = async (n: number) => {
+    await delay(0);
+    return [n, currentTask()?.attempt];
+  };
+  for (const chunksize of [1, 3]) {
+    assertEquals(
+      await Array.fromAsync(executor.map(sync, [1, 2, 3], { chunksize })),
+      [[1, 1], [2, 1], [3, 1]],
+    );
+    assertEquals(
+      await Array.fromAsync(executor.map(later, [1, 2, 3], { chunksize })),
+      [[1, 1], [2, 1], [3, 1]],
+    );
+  }
+});
