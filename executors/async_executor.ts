@@ -203,7 +203,8 @@ const LIVE: unique symbol = Symbol("live");
  * aborts it), and the run's end undoes that (see #settle).
  */
 class AsyncRun implements TaskContext {
-  readonly future: Future<unknown>;
+  /** The task's future (reassigned when the run is reused, see #spare). */
+  future: Future<unknown>;
   readonly attempt: number;
   /** The task's options, for a task run with options. */
   readonly record: TaskRecord | undefined;
@@ -445,6 +446,11 @@ export class AsyncExecutor extends EventTarget implements Executor {
   #mapHost: MapHost;
   /** When this turn's submits came; undefined at the start of a turn. */
   #submitted: Moment | undefined;
+  /**
+   * A run context to reuse: the last one of a sync task without options
+   * that never read its signal (see #settleSync).
+   */
+  #spare: AsyncRun | undefined;
   /** The start time of the async tasks started last (see #start). */
   #started: Moment = { time: 0 };
   /** The clock as last read, and events left before the next read. */
@@ -1284,7 +1290,14 @@ export class AsyncExecutor extends EventTarget implements Executor {
     let run: AsyncRun;
     let call: AnyFunction;
     if (typeof fn === "function") {
-      run = new AsyncRun(task, 1, undefined, this.#owner);
+      const spare = this.#spare;
+      if (spare === undefined) {
+        run = new AsyncRun(task, 1, undefined, this.#owner);
+      } else {
+        this.#spare = undefined;
+        run = spare;
+        run.future = task;
+      }
       call = fn;
     } else if (fn instanceof TaskRecord) {
       run = fn.run = new AsyncRun(task, fn.attempt, fn, this.#owner);
@@ -1302,7 +1315,7 @@ export class AsyncExecutor extends EventTarget implements Executor {
       // Reading `then` runs user code (a getter may throw) too.
       thenable = isThenable(result);
     } catch (error) {
-      return this.#settle(run, start, false, error);
+      return this.#settleSync(run, start, false, error);
     }
     if (thenable) {
       // A native promise is used as is; anything else is adopted once.
@@ -1313,7 +1326,26 @@ export class AsyncExecutor extends EventTarget implements Executor {
       return start;
     }
     // A plain (sync) function: no promise round trip for its value.
-    return this.#settle(run, start, true, result);
+    return this.#settleSync(run, start, true, result);
+  }
+
+  /**
+   * #settle for a run that ended within its call. A run without options
+   * whose signal was never read is then the same as a new one (attempt 1,
+   * progress a no-op, not hooked): the next sync run takes it (#spare)
+   * instead of a new object, so that a stream of sync tasks allocates no
+   * context at all. (Only code that keeps such a context after its task
+   * returned could tell: it is valid while its run lasts.)
+   */
+  #settleSync(
+    run: AsyncRun,
+    start: number,
+    ok: boolean,
+    value: unknown,
+  ): number {
+    const now = this.#settle(run, start, ok, value);
+    if (run.record === undefined && !run.hooked) this.#spare = run;
+    return now;
   }
 
   /**

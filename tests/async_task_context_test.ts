@@ -272,11 +272,30 @@ Deno.test("kFirstAttempt: attempts count runs in all, earlier ones included", as
   assertEquals(runs, 2);
 });
 
-Deno.test("contexts of two runs are distinct objects", async () => {
+Deno.test("contexts of runs in flight together are distinct objects", async () => {
   await using executor = new AsyncExecutor();
-  const a = await executor.submit(() => currentTask());
-  const b = await executor.submit(() => currentTask());
-  assertNotStrictEquals(a, b);
+  const gate = Promise.withResolvers<void>();
+  const task = async () => {
+    const context = currentTask()!;
+    await gate.promise;
+    return context;
+  };
+  const a = executor.submit(task);
+  const b = executor.submit(task);
+  gate.resolve();
+  assertNotStrictEquals(await a, await b);
+});
+
+Deno.test("a context whose signal was read is never reused", async () => {
+  await using executor = new AsyncExecutor();
+  const first = await executor.submit(() => {
+    const context = currentTask()!;
+    void context.signal;
+    return context;
+  });
+  const second = await executor.submit(() => currentTask());
+  assertNotStrictEquals(first, second);
+  assertFalse(first.signal.aborted);
 });
 
 Deno.test("currentTask() in map's function, sync or async, chunked or not", async () => {
