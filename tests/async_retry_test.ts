@@ -291,6 +291,27 @@ Deno.test("retry: shutdown({ wait }) waits for the retries; cancelFutures leaves
   assertEquals(await future, "ok after 3");
 });
 
+Deno.test("retry: shutdown({ cancelFutures }) keeps a retry already queued", async () => {
+  const executor = new AsyncExecutor({ maxConcurrency: 1 });
+  const release = Promise.withResolvers<void>();
+  const { fn, attempts } = flaky(1);
+  const retried = executor.run(fn, [], {
+    retry: { attempts: 2, delay: 1, jitter: false },
+  });
+  const blocker = executor.submit(() => release.promise);
+  const pending = executor.submit(() => "never");
+  await delay(20); // the retry waits in the queue behind `pending`
+  assertEquals(executor.stats().queued, 2);
+  const stopped = executor.shutdown({ cancelFutures: true });
+  assert(pending.cancelled());
+  assertEquals(retried.state, "running");
+  release.resolve();
+  await stopped;
+  await blocker;
+  assertEquals(await retried, "ok after 2");
+  assertEquals(attempts, [1, 2]);
+});
+
 Deno.test("retry: 'idle' only after the last attempt", async () => {
   await using executor = new AsyncExecutor();
   const events: string[] = [];
