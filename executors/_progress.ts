@@ -5,8 +5,8 @@
 // always delivered before the future settles (the executor calls `flush()`
 // right before settling it). Made only for a run with `onProgress`.
 
-import { AsyncLocalStorage } from "node:async_hooks";
 import type { Future } from "./future.ts";
+import { taskScope } from "./_task_scope.ts";
 
 /**
  * Coalesces progress values to one delivery per microtask: the values a task
@@ -22,18 +22,21 @@ export class ProgressRelay {
   #value: unknown;
   #held = false;
   #scheduled = false;
+  readonly #flush = () => this.flush();
   readonly #deliver = () => {
     this.#scheduled = false;
-    this.flush();
+    // The microtask was queued by the task: leave its async context, so
+    // that `currentTask()` in onProgress is not the task's.
+    taskScope.storage.exit(this.#flush);
   };
 
   /**
-   * @param onProgress The run's `onProgress`. It runs in the async context
-   * of this call (the caller's): `currentTask()` in it is not the task's.
+   * @param onProgress The run's `onProgress`. It runs outside the task's
+   * async context: `currentTask()` in it is not the task's.
    * @param future The task's future: nothing is delivered once it is done.
    */
   constructor(onProgress: (value: unknown) => void, future: Future<unknown>) {
-    this.#onProgress = AsyncLocalStorage.bind(onProgress);
+    this.#onProgress = onProgress;
     this.#future = future;
   }
 

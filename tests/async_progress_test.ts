@@ -180,7 +180,7 @@ Deno.test("onProgress: a retried task reports from each attempt; a stale run is 
   assertEquals(values, ["attempt 1", "attempt 2"]);
 });
 
-Deno.test("onProgress: runs in the caller's context, not the task's", async () => {
+Deno.test("onProgress: runs outside the task's async context", async () => {
   await using executor = new AsyncExecutor();
   const seen: unknown[] = [];
   await executor.run(
