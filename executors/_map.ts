@@ -11,10 +11,10 @@ import { kOutcome } from "./_internal.ts";
 import { parseMapOptions } from "./_run_options.ts";
 import type { Retry } from "./_retry.ts";
 
-/** The outcome of one item: its value or the error it failed with. */
 /** The smallest default `buffersize`, in items. */
 const MIN_BUFFER = 128;
 
+/** The outcome of one item: its value or the error it failed with. */
 export type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
 
 /** What `map` needs from an executor. */
@@ -45,6 +45,12 @@ export interface MapHost {
     items: T[],
     retry?: Retry,
   ): Future<Settled<Awaited<R>>[]>;
+  /**
+   * Stops a chunk submitted with `retry` that `map` no longer wants (the
+   * consumer stopped early), so that it is not retried for nothing; without
+   * it `map` calls `future.cancel()`, which leaves a running chunk alone.
+   */
+  abandon?(future: Future<unknown>): void;
   /** Whether a task submitted now would stay within `maxQueue`. */
   hasRoom?(): boolean;
   /** Resolves once {@linkcode MapHost.hasRoom} holds (the executor's `ready()`). */
@@ -417,9 +423,14 @@ class MapIterator<T, R> implements AsyncIterableIterator<R> {
     if (this.#closed) return;
     this.#closed = true;
     this.#settings.signal?.removeEventListener("abort", this.#onAbort);
+    const abandon = this.#settings.retry === undefined
+      ? undefined
+      : this.#host.abandon;
     for (let i = this.#head; i < this.#chunks.length; i++) {
       const chunk = this.#chunks[i];
-      if (chunk !== undefined && !chunk.future.done()) chunk.future.cancel();
+      if (chunk === undefined || chunk.future.done()) continue;
+      if (abandon !== undefined) abandon(chunk.future as Future<unknown>);
+      else chunk.future.cancel();
     }
     this.#chunks = [];
     this.#head = 0;
