@@ -26,9 +26,9 @@
  */
 
 // deno-lint-ignore no-import-prefix
-import { Queue, QueueEvents } from "npm:bullmq@6.7.0";
+import { Queue, QueueEvents } from "npm:bullmq@5.81.5";
 // deno-lint-ignore no-import-prefix
-import { Redis } from "npm:ioredis@6.0.0";
+import { Redis } from "npm:ioredis@5.11.1";
 import { parseArgs } from "@std/cli/parse-args";
 import { QueueExecutor } from "../distributed/mod.ts";
 import { tasks } from "../mod.ts";

@@ -3,7 +3,7 @@
 // the job data, the result payload, key and channel names, and timings.
 
 // deno-lint-ignore no-import-prefix
-import { Redis } from "npm:ioredis@6.0.0";
+import { Redis } from "npm:ioredis@5.11.1";
 import type { WireError } from "../executors/_errors_wire.ts";
 import type { Encoded } from "./_codec.ts";
 

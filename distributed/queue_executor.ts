@@ -1,9 +1,9 @@
 // Copyright 2026 the @concurrent/futures authors. MIT license.
 
 // deno-lint-ignore no-import-prefix
-import { type JobsOptions, Queue, QueueEvents } from "npm:bullmq@6.7.0";
+import { type JobsOptions, Queue, QueueEvents } from "npm:bullmq@5.81.5";
 // deno-lint-ignore no-import-prefix
-import type { Redis } from "npm:ioredis@6.0.0";
+import type { Redis } from "npm:ioredis@5.11.1";
 import {
   ExecutorShutdownError,
   TimeoutError,
