@@ -25,6 +25,7 @@ import {
   validateSignal,
   validateTimeout,
 } from "./_validate.ts";
+import { parseShutdownOptions } from "./_run_options.ts";
 import {
   type FnDef,
   MSG_CLOSING,
@@ -522,17 +523,8 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
   shutdown(options?: ShutdownOptions): Promise<void> {
     let wait: boolean;
     try {
-      const opts = validateOptions(options);
-      wait = opts.wait ?? true;
-      const cancelFutures = opts.cancelFutures ?? false;
-      if (typeof wait !== "boolean") {
-        throw new TypeError(`'wait' must be a boolean, got ${typeof wait}`);
-      }
-      if (typeof cancelFutures !== "boolean") {
-        throw new TypeError(
-          `'cancelFutures' must be a boolean, got ${typeof cancelFutures}`,
-        );
-      }
+      let cancelFutures: boolean;
+      ({ wait, cancelFutures } = parseShutdownOptions(options));
       this.#shutdown = true;
       this.#backpressure.close(new ExecutorShutdownError());
       this.#drained ??= Promise.withResolvers<void>();
