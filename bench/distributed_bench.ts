@@ -4,9 +4,13 @@
  * on a local redis-server of its own:
  *
  * - round trip of trivial jobs (all submitted, all awaited), jobs/s, with 1
- *   worker process each (ours: `--workers 1`, same `--concurrency`);
+ *   worker process each (ours: `--workers 1`, same `--concurrency`), for
+ *   each `--pool`: `inline` (this worker's event loop, as raw BullMQ runs
+ *   its processor), `threads` (the default) and `processes`;
  * - `map` with `chunksize: 100`, items/s, against raw BullMQ's jobs/s;
  * - a CPU-bound batch on 2 worker processes (`--workers 1` each) against 1;
+ * - `--rate 100/1000` on 2 worker processes, 1100 jobs: the rate held over
+ *   the ~10 s they take, as jobs per 10 s (target 1000, within 10%);
  * - p50 latency of one awaited trivial job, ours next to raw BullMQ's;
  * - CPU time per round-trip job of the client, the worker process and
  *   redis-server (from /proc, Linux): on a shared machine the jobs/s ratio
@@ -32,7 +36,11 @@ import { Redis } from "npm:ioredis@5.11.1";
 import { parseArgs } from "@std/cli/parse-args";
 import { QueueExecutor } from "../distributed/mod.ts";
 import { tasks } from "../mod.ts";
-import { startRedis, startWorker } from "../tests/_redis.ts";
+import {
+  startRedis,
+  startWorker,
+  type WorkerProcess,
+} from "../tests/_redis.ts";
 import { median } from "./_median.ts";
 
 const values = parseArgs(Deno.args, {
@@ -46,6 +54,9 @@ const MAP_ITEMS = 100_000;
 const CPU_JOBS = 16;
 const CPU_N = 1_500_000;
 const LATENCY_JOBS = 200;
+const POOLS = ["inline", "threads", "processes"] as const;
+type Pool = typeof POOLS[number];
+const RATE = { max: 100, duration: 1000, seconds: 10 };
 
 const fixtures = new URL("../tests/fixtures/", import.meta.url);
 const t = tasks<typeof import("../tests/fixtures/dist_tasks.ts")>(
@@ -140,14 +151,20 @@ async function main(): Promise<void> {
 
   const results = {
     rawRate: [] as number[],
-    oursRate: [] as number[],
+    rate: { inline: [], threads: [], processes: [] } as Record<
+      Pool,
+      number[]
+    >,
     mapRate: [] as number[],
     rawP50: [] as number[],
     oursP50: [] as number[],
     cpu1: [] as number[],
     cpu2: [] as number[],
     rawCpu: [] as number[][],
-    oursCpu: [] as number[][],
+    oursCpu: { inline: [], threads: [], processes: [] } as Record<
+      Pool,
+      number[][]
+    >,
   };
   const admin = new Redis(redis.url);
   admin.on("error", () => {});
@@ -166,23 +183,33 @@ async function main(): Promise<void> {
   // One worker process each for the trivial-job cases.
   const raw = await rawWorker("raw");
   const rawC = await rawClient("raw");
-  const ours = await startWorker([
-    "--redis",
-    redis.url,
-    "--queue",
-    "ours",
-    ...allow,
-    "--workers",
-    "1",
-    "--concurrency",
-    CONCURRENCY,
-  ]);
-  const executor = new QueueExecutor({ connection: redis.url, queue: "ours" });
-  // Warm-up: modules loaded, pool worker started, scripts cached.
-  await Promise.all(
-    Array.from({ length: 200 }, (_, i) => executor.submit(t.add, i, 1)),
-  );
+  const ours = {} as Record<
+    Pool,
+    { worker: WorkerProcess; executor: QueueExecutor }
+  >;
+  for (const pool of POOLS) {
+    const worker = await startWorker([
+      "--redis",
+      redis.url,
+      "--queue",
+      pool,
+      ...allow,
+      "--pool",
+      pool,
+      "--workers",
+      "1",
+      "--concurrency",
+      CONCURRENCY,
+    ], { flags: ["-A"] });
+    const executor = new QueueExecutor({ connection: redis.url, queue: pool });
+    ours[pool] = { worker, executor };
+    // Warm-up: modules loaded, pool worker started, scripts cached.
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) => executor.submit(t.add, i, 1)),
+    );
+  }
   await Promise.all(Array.from({ length: 200 }, (_, i) => rawC.run(i, 1)));
+  const executor = ours.threads.executor;
 
   for (let round = 0; round < ROUNDS; round++) {
     const rawRound = async () => {
@@ -196,10 +223,11 @@ async function main(): Promise<void> {
       );
       results.rawRate.push(JOBS / ((performance.now() - t0) / 1000));
     };
-    const oursRound = async () => {
+    const oursRound = (pool: Pool) => async () => {
+      const { worker, executor } = ours[pool];
       const t0 = performance.now();
-      results.oursCpu.push(
-        await cpuPerJob(ours.child.pid, () =>
+      results.oursCpu[pool].push(
+        await cpuPerJob(worker.child.pid, () =>
           Promise.all(
             Array.from(
               { length: JOBS },
@@ -207,15 +235,12 @@ async function main(): Promise<void> {
             ),
           )),
       );
-      results.oursRate.push(JOBS / ((performance.now() - t0) / 1000));
+      results.rate[pool].push(JOBS / ((performance.now() - t0) / 1000));
     };
-    // Alternate which goes first, so that neither always runs warmer.
-    if (round % 2 === 0) {
-      await rawRound();
-      await oursRound();
-    } else {
-      await oursRound();
-      await rawRound();
+    // Rotate which goes first, so that none always runs warmer.
+    const cases = [rawRound, ...POOLS.map(oursRound)];
+    for (let i = 0; i < cases.length; i++) {
+      await cases[(i + round) % cases.length]();
     }
     const t0 = performance.now();
     let n = 0;
@@ -240,10 +265,51 @@ async function main(): Promise<void> {
     results.rawP50.push(lat(rawLat));
     results.oursP50.push(lat(oursLat));
   }
-  await executor.shutdown();
+  for (const { worker, executor } of Object.values(ours)) {
+    await executor.shutdown();
+    await worker.kill("SIGTERM");
+  }
   await rawC.close();
   await raw.stop();
-  await ours.kill("SIGTERM");
+
+  // The rate limiter, global across 2 worker processes.
+  const rateWorkers = await Promise.all(
+    [0, 1].map(() =>
+      startWorker([
+        "--redis",
+        redis.url,
+        "--queue",
+        "rate",
+        ...allow,
+        "--pool",
+        "inline",
+        "--concurrency",
+        CONCURRENCY,
+        "--rate",
+        `${RATE.max}/${RATE.duration}`,
+      ])
+    ),
+  );
+  const rateExec = new QueueExecutor({ connection: redis.url, queue: "rate" });
+  const doneAt: number[] = [];
+  const expected = RATE.max * RATE.seconds * 1000 / RATE.duration;
+  await Promise.all(
+    Array.from({ length: expected + RATE.max }, (_, i) => {
+      const future = rateExec.submit(t.add, i, 1);
+      future.addDoneCallback(() => doneAt.push(performance.now()));
+      return future;
+    }),
+  );
+  doneAt.sort((a, b) => a - b);
+  // BullMQ's limiter lets `max` jobs start at the start of each window: the
+  // jobs after the first window's, over the time from the first job to the
+  // last, is the rate it held (a fixed 10 s cut would count one window
+  // more or less, +-10%, depending on where it falls).
+  const held = (doneAt.length - RATE.max) /
+    ((doneAt[doneAt.length - 1] - doneAt[0]) / 1000);
+  const inWindow = held * RATE.seconds;
+  await rateExec.shutdown();
+  await Promise.all(rateWorkers.map((w) => w.kill("SIGTERM")));
 
   // CPU batch: 1 worker process vs 2 (each --workers 1).
   const cpuWorkers = await Promise.all(
@@ -290,7 +356,6 @@ async function main(): Promise<void> {
     cpuPids.map((s) => s.size).join(" "),
   );
   const rawRate = median(results.rawRate);
-  const oursRate = median(results.oursRate);
   const mapRate = median(results.mapRate);
   const cpu1 = median(results.cpu1);
   const cpu2 = median(results.cpu2);
@@ -299,11 +364,11 @@ async function main(): Promise<void> {
     return [...parts, parts[0] + parts[1] + parts[2]];
   };
   const rawCpu = cpuOf(results.rawCpu);
-  const oursCpu = cpuOf(results.oursCpu);
+
   const cpuText = (c: number[]) =>
     `${fmt(c[3])} (${fmt(c[0])} + ${fmt(c[1])} + ${fmt(c[2])})`;
   console.log(
-    `\ndistributed bench: ${ROUNDS} rounds, medians; ${JOBS} trivial jobs, 1 worker process (--workers 1, --concurrency ${CONCURRENCY})`,
+    `\ndistributed bench: ${ROUNDS} rounds, medians; ${JOBS} trivial jobs, 1 worker process per case (--workers 1, --concurrency ${CONCURRENCY})`,
   );
   console.table({
     "raw BullMQ round trip (jobs/s)": {
@@ -311,21 +376,28 @@ async function main(): Promise<void> {
       ratio: "1.00x",
       target: "baseline",
     },
-    "QueueExecutor.submit round trip (jobs/s)": {
-      value: fmt(oursRate),
-      ratio: fmt(oursRate / rawRate, 2) + "x",
-      target: ">= 0.80x raw",
-    },
+    ...Object.fromEntries(POOLS.map((pool) => {
+      const rate = median(results.rate[pool]);
+      const target = { inline: 0.9, threads: 0.75, processes: 0.6 }[pool];
+      return [`QueueExecutor.submit round trip, --pool ${pool} (jobs/s)`, {
+        value: fmt(rate),
+        ratio: fmt(rate / rawRate, 2) + "x",
+        target: `>= ${fmt(target, 2)}x raw`,
+      }];
+    })),
     "raw BullMQ CPU/job, µs (client + worker + redis)": {
       value: cpuText(rawCpu),
       ratio: "1.00x",
       target: "",
     },
-    "QueueExecutor CPU/job, µs (client + worker + redis)": {
-      value: cpuText(oursCpu),
-      ratio: fmt(oursCpu[3] / rawCpu[3], 2) + "x",
-      target: "<= 1.25x (~0.8x rate)",
-    },
+    ...Object.fromEntries(POOLS.map((pool) => {
+      const cpu = cpuOf(results.oursCpu[pool]);
+      return [`QueueExecutor CPU/job, --pool ${pool}, µs`, {
+        value: cpuText(cpu),
+        ratio: fmt(cpu[3] / rawCpu[3], 2) + "x",
+        target: "",
+      }];
+    })),
     "QueueExecutor.map chunksize 100 (items/s)": {
       value: fmt(mapRate),
       ratio: fmt(mapRate / rawRate, 1) + "x",
@@ -341,6 +413,12 @@ async function main(): Promise<void> {
       ratio: fmt(cpu1 / cpu2, 2) + "x",
       target: ">= 1.6x",
     },
+    [`--rate ${RATE.max}/${RATE.duration}, 2 processes: jobs in ${RATE.seconds} s`]:
+      {
+        value: fmt(inWindow),
+        ratio: fmt(inWindow / expected, 2) + "x",
+        target: `${fmt(expected)} within 10%`,
+      },
     "p50 latency, raw BullMQ (ms)": {
       value: fmt(median(results.rawP50), 2),
       ratio: "",
