@@ -551,8 +551,9 @@ class Server implements QueueWorker {
     // Runs started so far, this one included: crash reruns and retries.
     const attempt = Math.max(1, job.attemptsStarted ?? 1);
     // A failed run is retried by BullMQ (attempts and backoff) while runs
-    // are left; the last one's failure is the job's outcome.
-    const retries = data.t !== undefined &&
+    // are left, crash reruns counted; the last one's failure is the job's
+    // outcome.
+    const retries = data.t !== undefined && attempt < data.t.attempts &&
       job.attemptsMade + 1 < (job.opts.attempts ?? 1);
     const progress = data.p === 1 ? new ProgressSender(job) : undefined;
     let result: Outcome | ChunkOutcome;
