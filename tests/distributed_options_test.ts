@@ -122,6 +122,23 @@ Deno.test("QueueExecutor run options with a worker process", async (t) => {
     },
   );
 
+  await t.step("map: retry reruns a failed chunk as a whole", async () => {
+    const path = `${tmp}/map.log`;
+    const items = [
+      { path, tag: "a", failures: 1 },
+      { path, tag: "b", failures: 0 },
+    ];
+    assertEquals(
+      await Array.fromAsync(
+        executor.map(C.flakyItem, items, {
+          chunksize: 2,
+          retry: { attempts: 2, delay: 50 },
+        }),
+      ),
+      [{ runs: 2, attempt: 2 }, { runs: 1, attempt: 2 }],
+    );
+  });
+
   await t.step(
     "onProgress: the task's progress() values arrive in order, none after the result",
     async () => {
