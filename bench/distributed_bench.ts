@@ -19,7 +19,7 @@
  * Medians over `--rounds` rounds (default 3), cases interleaved.
  *
  * ```sh
- * flock /tmp/bench.lock deno run -A bench/distributed_bench.ts [--rounds 3] [--jobs 3000]
+ * flock /tmp/bench.lock deno run -A bench/distributed_bench.ts [--rounds 3] [--jobs 3000] [--quick]
  * ```
  *
  * A script rather than `Deno.bench` cases, since it starts and stops its own
@@ -45,11 +45,14 @@ import { median } from "./_median.ts";
 
 const values = parseArgs(Deno.args, {
   string: ["rounds", "jobs", "concurrency"],
+  boolean: ["quick"],
   default: { rounds: "3", jobs: "3000", concurrency: "8" },
 });
 const ROUNDS = Number(values.rounds);
 const JOBS = Number(values.jobs);
 const CONCURRENCY = values.concurrency;
+/** `--quick`: the round trips only (no map, latency, rate or CPU batch). */
+const QUICK = values.quick;
 const MAP_ITEMS = 100_000;
 const CPU_JOBS = 16;
 const CPU_N = 1_500_000;
@@ -57,6 +60,8 @@ const LATENCY_JOBS = 200;
 const POOLS = ["inline", "threads", "processes"] as const;
 type Pool = typeof POOLS[number];
 const RATE = { max: 100, duration: 1000, seconds: 10 };
+/** Jobs the limiter lets through in `RATE.seconds`. */
+const expected = RATE.max * RATE.seconds * 1000 / RATE.duration;
 
 const fixtures = new URL("../tests/fixtures/", import.meta.url);
 const t = tasks<typeof import("../tests/fixtures/dist_tasks.ts")>(
@@ -242,6 +247,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < cases.length; i++) {
       await cases[(i + round) % cases.length]();
     }
+    if (QUICK) continue;
     const t0 = performance.now();
     let n = 0;
     const items = Array.from({ length: MAP_ITEMS }, (_, i) => i);
@@ -273,83 +279,90 @@ async function main(): Promise<void> {
   await raw.stop();
 
   // The rate limiter, global across 2 worker processes.
-  const rateWorkers = await Promise.all(
-    [0, 1].map(() =>
-      startWorker([
-        "--redis",
-        redis.url,
-        "--queue",
-        "rate",
-        ...allow,
-        "--pool",
-        "inline",
-        "--concurrency",
-        CONCURRENCY,
-        "--rate",
-        `${RATE.max}/${RATE.duration}`,
-      ])
-    ),
-  );
-  const rateExec = new QueueExecutor({ connection: redis.url, queue: "rate" });
-  const doneAt: number[] = [];
-  const expected = RATE.max * RATE.seconds * 1000 / RATE.duration;
-  await Promise.all(
-    Array.from({ length: expected + RATE.max }, (_, i) => {
-      const future = rateExec.submit(t.add, i, 1);
-      future.addDoneCallback(() => doneAt.push(performance.now()));
-      return future;
-    }),
-  );
-  doneAt.sort((a, b) => a - b);
-  // BullMQ's limiter lets `max` jobs start at the start of each window: the
-  // jobs after the first window's, over the time from the first job to the
-  // last, is the rate it held (a fixed 10 s cut would count one window
-  // more or less, +-10%, depending on where it falls).
-  const held = (doneAt.length - RATE.max) /
-    ((doneAt[doneAt.length - 1] - doneAt[0]) / 1000);
-  const inWindow = held * RATE.seconds;
-  await rateExec.shutdown();
-  await Promise.all(rateWorkers.map((w) => w.kill("SIGTERM")));
-
-  // CPU batch: 1 worker process vs 2 (each --workers 1).
-  const cpuWorkers = await Promise.all(
-    [0, 1].map(() =>
-      startWorker([
-        "--redis",
-        redis.url,
-        "--queue",
-        "cpu",
-        ...allow,
-        "--workers",
-        "1",
-      ])
-    ),
-  );
-  const cpuExec = new QueueExecutor({ connection: redis.url, queue: "cpu" });
-  await Promise.all(
-    [0, 1, 2, 3].map(() => cpuExec.submit(t.countPrimes, 1000)),
-  );
-  const cpuPids: Set<number>[] = [];
-  const batch = async () => {
-    const t0 = performance.now();
-    const done = await Promise.all(
-      Array.from(
-        { length: CPU_JOBS },
-        () => cpuExec.submit(t.countPrimesOn, CPU_N),
+  let inWindow = NaN;
+  if (!QUICK) {
+    const rateWorkers = await Promise.all(
+      [0, 1].map(() =>
+        startWorker([
+          "--redis",
+          redis.url,
+          "--queue",
+          "rate",
+          ...allow,
+          "--pool",
+          "inline",
+          "--concurrency",
+          CONCURRENCY,
+          "--rate",
+          `${RATE.max}/${RATE.duration}`,
+        ])
       ),
     );
-    cpuPids.push(new Set(done.map((r) => r.pid)));
-    return performance.now() - t0;
-  };
-  for (let round = 0; round < ROUNDS; round++) {
-    results.cpu2.push(await batch());
-    // Pause the second process: SIGSTOP leaves one serving.
-    cpuWorkers[1].child.kill("SIGSTOP");
-    results.cpu1.push(await batch());
-    cpuWorkers[1].child.kill("SIGCONT");
+    const rateExec = new QueueExecutor({
+      connection: redis.url,
+      queue: "rate",
+    });
+    const doneAt: number[] = [];
+    await Promise.all(
+      Array.from({ length: expected + RATE.max }, (_, i) => {
+        const future = rateExec.submit(t.add, i, 1);
+        future.addDoneCallback(() => doneAt.push(performance.now()));
+        return future;
+      }),
+    );
+    doneAt.sort((a, b) => a - b);
+    // BullMQ's limiter lets `max` jobs start at the start of each window: the
+    // jobs after the first window's, over the time from the first job to the
+    // last, is the rate it held (a fixed 10 s cut would count one window
+    // more or less, +-10%, depending on where it falls).
+    const held = (doneAt.length - RATE.max) /
+      ((doneAt[doneAt.length - 1] - doneAt[0]) / 1000);
+    inWindow = held * RATE.seconds;
+    await rateExec.shutdown();
+    await Promise.all(rateWorkers.map((w) => w.kill("SIGTERM")));
   }
-  await cpuExec.shutdown();
-  await Promise.all(cpuWorkers.map((w) => w.kill("SIGTERM")));
+
+  // CPU batch: 1 worker process vs 2 (each --workers 1).
+  const cpuPids: Set<number>[] = [];
+  if (!QUICK) {
+    const cpuWorkers = await Promise.all(
+      [0, 1].map(() =>
+        startWorker([
+          "--redis",
+          redis.url,
+          "--queue",
+          "cpu",
+          ...allow,
+          "--workers",
+          "1",
+        ])
+      ),
+    );
+    const cpuExec = new QueueExecutor({ connection: redis.url, queue: "cpu" });
+    await Promise.all(
+      [0, 1, 2, 3].map(() => cpuExec.submit(t.countPrimes, 1000)),
+    );
+    const batch = async () => {
+      const t0 = performance.now();
+      const done = await Promise.all(
+        Array.from(
+          { length: CPU_JOBS },
+          () => cpuExec.submit(t.countPrimesOn, CPU_N),
+        ),
+      );
+      cpuPids.push(new Set(done.map((r) => r.pid)));
+      return performance.now() - t0;
+    };
+    for (let round = 0; round < ROUNDS; round++) {
+      results.cpu2.push(await batch());
+      // Pause the second process: SIGSTOP leaves one serving.
+      cpuWorkers[1].child.kill("SIGSTOP");
+      results.cpu1.push(await batch());
+      cpuWorkers[1].child.kill("SIGCONT");
+    }
+    await cpuExec.shutdown();
+    await Promise.all(cpuWorkers.map((w) => w.kill("SIGTERM")));
+  }
 
   console.log(
     "processes per CPU batch (2, 1, 2, 1, ...):",

@@ -130,8 +130,9 @@ const MAP_PARALLELISM = 8;
  * Python's `concurrent.futures` Executor across machines, as Dask's
  * `distributed.Client` is: tasks go as BullMQ jobs to a Redis server, worker
  * processes on any machine that reaches it (`serveQueue`, or the
- * `distributed/worker.ts` command) run them on their local
- * `WorkerPoolExecutor`, and results come back through Redis.
+ * `distributed/worker.ts` command) run them on their local pool (worker
+ * threads, child processes, or their own event loop: `--pool`), and results
+ * come back through Redis.
  *
  * Tasks are module tasks ({@linkcode task}, {@linkcode tasks}) with absolute
  * `file:` or `http(s):` URLs, which each worker imports (only under its
@@ -296,18 +297,25 @@ export class QueueExecutor extends EventTarget implements Executor {
   /**
    * Schedules `fn(...args)` as a job, with per-task options: `signal` and
    * `timeout` stop the job wherever it is (removed while waiting, stopped on
-   * its worker process while running); `priority` maps to BullMQ's (see the
-   * README); `transfer`'s buffers are detached at the call.
+   * its worker process while running); `priority` is BullMQ's job priority
+   * (lower first, negative before the default 0); `delay` makes it a delayed
+   * job, waiting in Redis; `retry` is BullMQ's attempts with this module's
+   * backoff (jitter included); `onProgress` receives the task's
+   * `currentTask().progress()` values; `key` deduplicates by job id;
+   * `transfer`'s buffers are detached at the call.
    *
    * @typeParam A The argument types.
    * @typeParam R The return type.
    * @param fn A module task.
    * @param args Its arguments, as an array.
-   * @param options `signal`, `timeout`, `transfer`, `priority`.
-   * @returns The future of its result.
+   * @param options `signal`, `timeout`, `transfer`, `priority`, `delay`,
+   * `retry`, `onProgress`, `key`.
+   * @returns The future of its result (with a `key` whose job this executor
+   * still waits for, that job's future).
    * @throws {TypeError} `fn` is not a module task, or an option has the
    * wrong type.
-   * @throws {RangeError} `timeout` < 0 or `priority` is not finite.
+   * @throws {RangeError} A numeric option out of range (`timeout` or `delay`
+   * < 0, `priority` not finite, `retry.attempts` < 1, ...).
    * @throws {ExecutorShutdownError} `shutdown()` began.
    *
    * @example Usage
@@ -321,7 +329,12 @@ export class QueueExecutor extends EventTarget implements Executor {
    * );
    *
    * export async function bounded(executor: QueueExecutor): Promise<number> {
-   *   return await executor.run(add, [1, 2], { timeout: 5000 });
+   *   return await executor.run(add, [1, 2], {
+   *     timeout: 60_000,
+   *     delay: 5000,
+   *     retry: { attempts: 3, delay: 1000 },
+   *     key: "add-1-2",
+   *   });
    * }
    * ```
    */
