@@ -729,8 +729,13 @@ export class QueueExecutor extends EventTarget implements Executor {
     if (!entry.remote && entry.added) {
       // A running job is locked: only the process holding it can stop it
       // (and removing it once that process failed it would lose the record).
-      if (entry.started) this.#publishCancel(entry.id);
-      else this.#abandon(entry);
+      // One between retries waits, delayed, unlocked: remove it (or, if a
+      // run started meanwhile, stop that run).
+      if (entry.started && entry.data.t === undefined) {
+        this.#publishCancel(entry.id);
+      } else {
+        this.#abandon(entry);
+      }
     }
     if (this.#jobs.size === 0) {
       this.#stopTicker();

@@ -92,6 +92,21 @@ Deno.test("QueueExecutor run options with a worker process", async (t) => {
       await delay(200);
       assertEquals(slow.state, "running");
       assertEquals((await slow).attempt, 2);
+      // A force-stop during the wait between attempts removes the waiting
+      // (delayed) job from Redis: no run follows.
+      const stopped = executor.run(C.flaky, [log, "w", 5], {
+        retry: { attempts: 3, delay: 30_000, jitter: false },
+      });
+      await until(() => (runsOf(log, "w")).then((n) => n === 1));
+      await until(async () => (await queue.getJobs(["delayed"])).length === 1);
+      assert(stopped.running());
+      assertEquals(stopped.cancel(), false);
+      assert(stopped.cancel({ force: true }));
+      await until(
+        async () => (await queue.getJobs(["delayed"])).length === 0,
+        2000,
+      );
+      assertEquals(await runsOf(log, "w"), 1);
     },
   );
 
