@@ -608,9 +608,10 @@ class Server implements QueueWorker {
       if (running.cancelled) throw new CancelledError();
     }
     this.#sent++;
-    const options: RunOptions & { [kFirstAttempt]?: number } = {};
-    if (attempt > 1) options[kFirstAttempt] = attempt;
-    if (report !== undefined) options.onProgress = report;
+    // No options object for a plain first run: the pool's fast path.
+    let options: (RunOptions & { [kFirstAttempt]?: number }) | undefined;
+    if (attempt > 1) options = { [kFirstAttempt]: attempt };
+    if (report !== undefined) (options ??= {}).onProgress = report;
     let future: Future<unknown>;
     try {
       future = this.#pool!.run(fn, args, options);
