@@ -87,6 +87,13 @@ function cpuMs(pid: number): number {
 
 /** Runs the cases and prints the table (a script: `deno bench` skips it). */
 async function main(): Promise<void> {
+  // Never hold the machine's bench lock forever: a stuck start (a worker
+  // that never says ready) ends the run.
+  const watchdog = setTimeout(() => {
+    console.error("distributed bench: still running after 15 min, giving up");
+    Deno.exit(1);
+  }, 15 * 60_000);
+  Deno.unrefTimer(watchdog);
   await using redis = await startRedis();
   const allow = ["--allow", fixtures.href];
 
@@ -138,11 +145,16 @@ async function main(): Promise<void> {
     const reader = child.stdout.pipeThrough(new TextDecoderStream())
       .getReader();
     let text = "";
+    const deadline = setTimeout(() => {
+      console.error(`raw worker not ready after 60 s: ${text}`);
+      child.kill("SIGKILL");
+    }, 60_000);
     while (!text.includes("ready")) {
       const { value, done } = await reader.read();
       if (done) throw new Error("raw worker died");
       text += value;
     }
+    clearTimeout(deadline);
     reader.releaseLock();
     child.stdout.cancel().catch(() => {});
     return {
