@@ -4,9 +4,13 @@
  * on a local redis-server of its own:
  *
  * - round trip of trivial jobs (all submitted, all awaited), jobs/s, with 1
- *   worker process each (ours: `--workers 1`, same `--concurrency`);
+ *   worker process each (ours: `--workers 1`, same `--concurrency`), for
+ *   each `--pool`: `inline` (this worker's event loop, as raw BullMQ runs
+ *   its processor), `threads` (the default) and `processes`;
  * - `map` with `chunksize: 100`, items/s, against raw BullMQ's jobs/s;
  * - a CPU-bound batch on 2 worker processes (`--workers 1` each) against 1;
+ * - `--rate 100/1000` on 2 worker processes, 1100 jobs: the rate held over
+ *   the ~10 s they take, as jobs per 10 s (target 1000, within 10%);
  * - p50 latency of one awaited trivial job, ours next to raw BullMQ's;
  * - CPU time per round-trip job of the client, the worker process and
  *   redis-server (from /proc, Linux): on a shared machine the jobs/s ratio
@@ -15,7 +19,7 @@
  * Medians over `--rounds` rounds (default 3), cases interleaved.
  *
  * ```sh
- * flock /tmp/bench.lock deno run -A bench/distributed_bench.ts [--rounds 3] [--jobs 3000]
+ * flock /tmp/bench.lock deno run -A bench/distributed_bench.ts [--rounds 3] [--jobs 3000] [--quick]
  * ```
  *
  * A script rather than `Deno.bench` cases, since it starts and stops its own
@@ -26,26 +30,38 @@
  */
 
 // deno-lint-ignore no-import-prefix
-import { Queue, QueueEvents } from "npm:bullmq@6.7.0";
+import { Queue, QueueEvents } from "npm:bullmq@5.81.5";
 // deno-lint-ignore no-import-prefix
-import { Redis } from "npm:ioredis@6.0.0";
+import { Redis } from "npm:ioredis@5.11.1";
 import { parseArgs } from "@std/cli/parse-args";
 import { QueueExecutor } from "../distributed/mod.ts";
 import { tasks } from "../mod.ts";
-import { startRedis, startWorker } from "../tests/_redis.ts";
+import {
+  startRedis,
+  startWorker,
+  type WorkerProcess,
+} from "../tests/_redis.ts";
 import { median } from "./_median.ts";
 
 const values = parseArgs(Deno.args, {
   string: ["rounds", "jobs", "concurrency"],
+  boolean: ["quick"],
   default: { rounds: "3", jobs: "3000", concurrency: "8" },
 });
 const ROUNDS = Number(values.rounds);
 const JOBS = Number(values.jobs);
 const CONCURRENCY = values.concurrency;
+/** `--quick`: the round trips only (no map, latency, rate or CPU batch). */
+const QUICK = values.quick;
 const MAP_ITEMS = 100_000;
 const CPU_JOBS = 16;
 const CPU_N = 1_500_000;
 const LATENCY_JOBS = 200;
+const POOLS = ["inline", "threads", "processes"] as const;
+type Pool = typeof POOLS[number];
+const RATE = { max: 100, duration: 1000, seconds: 10 };
+/** Jobs the limiter lets through in `RATE.seconds`. */
+const expected = RATE.max * RATE.seconds * 1000 / RATE.duration;
 
 const fixtures = new URL("../tests/fixtures/", import.meta.url);
 const t = tasks<typeof import("../tests/fixtures/dist_tasks.ts")>(
@@ -71,6 +87,13 @@ function cpuMs(pid: number): number {
 
 /** Runs the cases and prints the table (a script: `deno bench` skips it). */
 async function main(): Promise<void> {
+  // Never hold the machine's bench lock forever: a stuck start (a worker
+  // that never says ready) ends the run.
+  const watchdog = setTimeout(() => {
+    console.error("distributed bench: still running after 15 min, giving up");
+    Deno.exit(1);
+  }, 15 * 60_000);
+  Deno.unrefTimer(watchdog);
   await using redis = await startRedis();
   const allow = ["--allow", fixtures.href];
 
@@ -122,11 +145,16 @@ async function main(): Promise<void> {
     const reader = child.stdout.pipeThrough(new TextDecoderStream())
       .getReader();
     let text = "";
+    const deadline = setTimeout(() => {
+      console.error(`raw worker not ready after 60 s: ${text}`);
+      child.kill("SIGKILL");
+    }, 60_000);
     while (!text.includes("ready")) {
       const { value, done } = await reader.read();
       if (done) throw new Error("raw worker died");
       text += value;
     }
+    clearTimeout(deadline);
     reader.releaseLock();
     child.stdout.cancel().catch(() => {});
     return {
@@ -140,14 +168,20 @@ async function main(): Promise<void> {
 
   const results = {
     rawRate: [] as number[],
-    oursRate: [] as number[],
+    rate: { inline: [], threads: [], processes: [] } as Record<
+      Pool,
+      number[]
+    >,
     mapRate: [] as number[],
     rawP50: [] as number[],
     oursP50: [] as number[],
     cpu1: [] as number[],
     cpu2: [] as number[],
     rawCpu: [] as number[][],
-    oursCpu: [] as number[][],
+    oursCpu: { inline: [], threads: [], processes: [] } as Record<
+      Pool,
+      number[][]
+    >,
   };
   const admin = new Redis(redis.url);
   admin.on("error", () => {});
@@ -166,23 +200,33 @@ async function main(): Promise<void> {
   // One worker process each for the trivial-job cases.
   const raw = await rawWorker("raw");
   const rawC = await rawClient("raw");
-  const ours = await startWorker([
-    "--redis",
-    redis.url,
-    "--queue",
-    "ours",
-    ...allow,
-    "--workers",
-    "1",
-    "--concurrency",
-    CONCURRENCY,
-  ]);
-  const executor = new QueueExecutor({ connection: redis.url, queue: "ours" });
-  // Warm-up: modules loaded, pool worker started, scripts cached.
-  await Promise.all(
-    Array.from({ length: 200 }, (_, i) => executor.submit(t.add, i, 1)),
-  );
+  const ours = {} as Record<
+    Pool,
+    { worker: WorkerProcess; executor: QueueExecutor }
+  >;
+  for (const pool of POOLS) {
+    const worker = await startWorker([
+      "--redis",
+      redis.url,
+      "--queue",
+      pool,
+      ...allow,
+      "--pool",
+      pool,
+      "--workers",
+      "1",
+      "--concurrency",
+      CONCURRENCY,
+    ], { flags: ["-A"] });
+    const executor = new QueueExecutor({ connection: redis.url, queue: pool });
+    ours[pool] = { worker, executor };
+    // Warm-up: modules loaded, pool worker started, scripts cached.
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) => executor.submit(t.add, i, 1)),
+    );
+  }
   await Promise.all(Array.from({ length: 200 }, (_, i) => rawC.run(i, 1)));
+  const executor = ours.threads.executor;
 
   for (let round = 0; round < ROUNDS; round++) {
     const rawRound = async () => {
@@ -196,10 +240,11 @@ async function main(): Promise<void> {
       );
       results.rawRate.push(JOBS / ((performance.now() - t0) / 1000));
     };
-    const oursRound = async () => {
+    const oursRound = (pool: Pool) => async () => {
+      const { worker, executor } = ours[pool];
       const t0 = performance.now();
-      results.oursCpu.push(
-        await cpuPerJob(ours.child.pid, () =>
+      results.oursCpu[pool].push(
+        await cpuPerJob(worker.child.pid, () =>
           Promise.all(
             Array.from(
               { length: JOBS },
@@ -207,16 +252,14 @@ async function main(): Promise<void> {
             ),
           )),
       );
-      results.oursRate.push(JOBS / ((performance.now() - t0) / 1000));
+      results.rate[pool].push(JOBS / ((performance.now() - t0) / 1000));
     };
-    // Alternate which goes first, so that neither always runs warmer.
-    if (round % 2 === 0) {
-      await rawRound();
-      await oursRound();
-    } else {
-      await oursRound();
-      await rawRound();
+    // Rotate which goes first, so that none always runs warmer.
+    const cases = [rawRound, ...POOLS.map(oursRound)];
+    for (let i = 0; i < cases.length; i++) {
+      await cases[(i + round) % cases.length]();
     }
+    if (QUICK) continue;
     const t0 = performance.now();
     let n = 0;
     const items = Array.from({ length: MAP_ITEMS }, (_, i) => i);
@@ -240,57 +283,104 @@ async function main(): Promise<void> {
     results.rawP50.push(lat(rawLat));
     results.oursP50.push(lat(oursLat));
   }
-  await executor.shutdown();
+  for (const { worker, executor } of Object.values(ours)) {
+    await executor.shutdown();
+    await worker.kill("SIGTERM");
+  }
   await rawC.close();
   await raw.stop();
-  await ours.kill("SIGTERM");
 
-  // CPU batch: 1 worker process vs 2 (each --workers 1).
-  const cpuWorkers = await Promise.all(
-    [0, 1].map(() =>
-      startWorker([
-        "--redis",
-        redis.url,
-        "--queue",
-        "cpu",
-        ...allow,
-        "--workers",
-        "1",
-      ])
-    ),
-  );
-  const cpuExec = new QueueExecutor({ connection: redis.url, queue: "cpu" });
-  await Promise.all(
-    [0, 1, 2, 3].map(() => cpuExec.submit(t.countPrimes, 1000)),
-  );
-  const cpuPids: Set<number>[] = [];
-  const batch = async () => {
-    const t0 = performance.now();
-    const done = await Promise.all(
-      Array.from(
-        { length: CPU_JOBS },
-        () => cpuExec.submit(t.countPrimesOn, CPU_N),
+  // The rate limiter, global across 2 worker processes.
+  let inWindow = NaN;
+  if (!QUICK) {
+    const rateWorkers = await Promise.all(
+      [0, 1].map(() =>
+        startWorker([
+          "--redis",
+          redis.url,
+          "--queue",
+          "rate",
+          ...allow,
+          "--pool",
+          "inline",
+          "--concurrency",
+          CONCURRENCY,
+          "--rate",
+          `${RATE.max}/${RATE.duration}`,
+        ])
       ),
     );
-    cpuPids.push(new Set(done.map((r) => r.pid)));
-    return performance.now() - t0;
-  };
-  for (let round = 0; round < ROUNDS; round++) {
-    results.cpu2.push(await batch());
-    // Pause the second process: SIGSTOP leaves one serving.
-    cpuWorkers[1].child.kill("SIGSTOP");
-    results.cpu1.push(await batch());
-    cpuWorkers[1].child.kill("SIGCONT");
+    const rateExec = new QueueExecutor({
+      connection: redis.url,
+      queue: "rate",
+    });
+    const doneAt: number[] = [];
+    await Promise.all(
+      Array.from({ length: expected + RATE.max }, (_, i) => {
+        const future = rateExec.submit(t.add, i, 1);
+        future.addDoneCallback(() => doneAt.push(performance.now()));
+        return future;
+      }),
+    );
+    doneAt.sort((a, b) => a - b);
+    // BullMQ's limiter lets `max` jobs start at the start of each window: the
+    // jobs after the first window's, over the time from the first job to the
+    // last, is the rate it held (a fixed 10 s cut would count one window
+    // more or less, +-10%, depending on where it falls).
+    const held = (doneAt.length - RATE.max) /
+      ((doneAt[doneAt.length - 1] - doneAt[0]) / 1000);
+    inWindow = held * RATE.seconds;
+    await rateExec.shutdown();
+    await Promise.all(rateWorkers.map((w) => w.kill("SIGTERM")));
   }
-  await cpuExec.shutdown();
-  await Promise.all(cpuWorkers.map((w) => w.kill("SIGTERM")));
+
+  // CPU batch: 1 worker process vs 2 (each --workers 1).
+  const cpuPids: Set<number>[] = [];
+  if (!QUICK) {
+    const cpuWorkers = await Promise.all(
+      [0, 1].map(() =>
+        startWorker([
+          "--redis",
+          redis.url,
+          "--queue",
+          "cpu",
+          ...allow,
+          "--workers",
+          "1",
+        ])
+      ),
+    );
+    const cpuExec = new QueueExecutor({ connection: redis.url, queue: "cpu" });
+    await Promise.all(
+      [0, 1, 2, 3].map(() => cpuExec.submit(t.countPrimes, 1000)),
+    );
+    const batch = async () => {
+      const t0 = performance.now();
+      const done = await Promise.all(
+        Array.from(
+          { length: CPU_JOBS },
+          () => cpuExec.submit(t.countPrimesOn, CPU_N),
+        ),
+      );
+      cpuPids.push(new Set(done.map((r) => r.pid)));
+      return performance.now() - t0;
+    };
+    for (let round = 0; round < ROUNDS; round++) {
+      results.cpu2.push(await batch());
+      // Pause the second process: SIGSTOP leaves one serving.
+      cpuWorkers[1].child.kill("SIGSTOP");
+      results.cpu1.push(await batch());
+      cpuWorkers[1].child.kill("SIGCONT");
+    }
+    await cpuExec.shutdown();
+    await Promise.all(cpuWorkers.map((w) => w.kill("SIGTERM")));
+  }
 
   console.log(
     "processes per CPU batch (2, 1, 2, 1, ...):",
     cpuPids.map((s) => s.size).join(" "),
   );
   const rawRate = median(results.rawRate);
-  const oursRate = median(results.oursRate);
   const mapRate = median(results.mapRate);
   const cpu1 = median(results.cpu1);
   const cpu2 = median(results.cpu2);
@@ -299,11 +389,11 @@ async function main(): Promise<void> {
     return [...parts, parts[0] + parts[1] + parts[2]];
   };
   const rawCpu = cpuOf(results.rawCpu);
-  const oursCpu = cpuOf(results.oursCpu);
+
   const cpuText = (c: number[]) =>
     `${fmt(c[3])} (${fmt(c[0])} + ${fmt(c[1])} + ${fmt(c[2])})`;
   console.log(
-    `\ndistributed bench: ${ROUNDS} rounds, medians; ${JOBS} trivial jobs, 1 worker process (--workers 1, --concurrency ${CONCURRENCY})`,
+    `\ndistributed bench: ${ROUNDS} rounds, medians; ${JOBS} trivial jobs, 1 worker process per case (--workers 1, --concurrency ${CONCURRENCY})`,
   );
   console.table({
     "raw BullMQ round trip (jobs/s)": {
@@ -311,21 +401,28 @@ async function main(): Promise<void> {
       ratio: "1.00x",
       target: "baseline",
     },
-    "QueueExecutor.submit round trip (jobs/s)": {
-      value: fmt(oursRate),
-      ratio: fmt(oursRate / rawRate, 2) + "x",
-      target: ">= 0.80x raw",
-    },
+    ...Object.fromEntries(POOLS.map((pool) => {
+      const rate = median(results.rate[pool]);
+      const target = { inline: 0.9, threads: 0.75, processes: 0.6 }[pool];
+      return [`QueueExecutor.submit round trip, --pool ${pool} (jobs/s)`, {
+        value: fmt(rate),
+        ratio: fmt(rate / rawRate, 2) + "x",
+        target: `>= ${fmt(target, 2)}x raw`,
+      }];
+    })),
     "raw BullMQ CPU/job, µs (client + worker + redis)": {
       value: cpuText(rawCpu),
       ratio: "1.00x",
       target: "",
     },
-    "QueueExecutor CPU/job, µs (client + worker + redis)": {
-      value: cpuText(oursCpu),
-      ratio: fmt(oursCpu[3] / rawCpu[3], 2) + "x",
-      target: "<= 1.25x (~0.8x rate)",
-    },
+    ...Object.fromEntries(POOLS.map((pool) => {
+      const cpu = cpuOf(results.oursCpu[pool]);
+      return [`QueueExecutor CPU/job, --pool ${pool}, µs`, {
+        value: cpuText(cpu),
+        ratio: fmt(cpu[3] / rawCpu[3], 2) + "x",
+        target: "",
+      }];
+    })),
     "QueueExecutor.map chunksize 100 (items/s)": {
       value: fmt(mapRate),
       ratio: fmt(mapRate / rawRate, 1) + "x",
@@ -341,6 +438,12 @@ async function main(): Promise<void> {
       ratio: fmt(cpu1 / cpu2, 2) + "x",
       target: ">= 1.6x",
     },
+    [`--rate ${RATE.max}/${RATE.duration}, 2 processes: jobs in ${RATE.seconds} s`]:
+      {
+        value: fmt(inWindow),
+        ratio: fmt(inWindow / expected, 2) + "x",
+        target: `${fmt(expected)} within 10%`,
+      },
     "p50 latency, raw BullMQ (ms)": {
       value: fmt(median(results.rawP50), 2),
       ratio: "",

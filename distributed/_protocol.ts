@@ -3,8 +3,9 @@
 // the job data, the result payload, key and channel names, and timings.
 
 // deno-lint-ignore no-import-prefix
-import { Redis } from "npm:ioredis@6.0.0";
+import { Redis } from "npm:ioredis@5.11.1";
 import type { WireError } from "../executors/_errors_wire.ts";
+import type { Retry } from "../executors/_retry.ts";
 import type { Encoded } from "./_codec.ts";
 
 /** The default queue name. */
@@ -39,6 +40,35 @@ export interface JobData {
   c?: 1;
   /** Runs allowed in all (`maxAttempts`). */
   r: number;
+  /** The `retry` option: BullMQ retries with this backoff (`BACKOFF`). */
+  t?: Retry;
+  /** 1 when the client listens to the task's `progress()` values. */
+  p?: 1;
+}
+
+/** The custom BullMQ backoff type of jobs with a `retry` option. */
+export const BACKOFF = "cf-retry";
+
+/**
+ * BullMQ's priority for a `priority` option: the contract's `nice`-like
+ * value (lower first, default 0) shifted into BullMQ's 1..2^21 (lower
+ * first), so that negative values go before the default too.
+ */
+export function bullPriority(priority: number): number {
+  return Math.min(
+    PRIORITY_LIMIT,
+    Math.max(1, Math.round(priority) + PRIORITY_ZERO),
+  );
+}
+
+/** BullMQ's highest priority number. */
+const PRIORITY_LIMIT = 2_097_152;
+/** Where the default priority 0 lands in BullMQ's range. */
+const PRIORITY_ZERO = 1_048_576;
+
+/** A `progress()` value as BullMQ job progress: `{ cf: encoded }`. */
+export interface ProgressData {
+  cf: Encoded;
 }
 
 /**

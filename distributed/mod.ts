@@ -42,6 +42,7 @@ export type { AnyFunction, Callable, Task } from "../executors/task.ts";
 export type {
   Executor,
   MapOptions,
+  RetryOptions,
   RunOptions,
   ShutdownOptions,
 } from "../executors/executor.ts";

@@ -1,9 +1,9 @@
 // Copyright 2026 the @concurrent/futures authors. MIT license.
 
 // deno-lint-ignore no-import-prefix
-import { type JobsOptions, Queue, QueueEvents } from "npm:bullmq@6.7.0";
+import { type JobsOptions, Queue, QueueEvents } from "npm:bullmq@5.81.5";
 // deno-lint-ignore no-import-prefix
-import type { Redis } from "npm:ioredis@6.0.0";
+import type { Redis } from "npm:ioredis@5.11.1";
 import {
   ExecutorShutdownError,
   TimeoutError,
@@ -19,16 +19,20 @@ import type {
 import { type Callable, Task } from "../executors/task.ts";
 import { kFailed, kForceCancel } from "../executors/_internal.ts";
 import { type MapHost, mapImpl, type Settled } from "../executors/_map.ts";
+import { validateInteger, validateOptions } from "../executors/_validate.ts";
 import {
-  validateInteger,
-  validateOptions,
-  validateSignal,
-  validateTimeout,
-} from "../executors/_validate.ts";
+  NO_RUN_OPTIONS,
+  type ParsedRun,
+  parseRunOptions,
+  parseShutdownOptions,
+} from "../executors/_run_options.ts";
+import type { Retry } from "../executors/_retry.ts";
 import type { WireError } from "../executors/_errors_wire.ts";
 import { decode, encode, reviveError } from "./_codec.ts";
 import {
   addressOf,
+  BACKOFF,
+  bullPriority,
   cancelChannel,
   type ChunkOutcome,
   connect,
@@ -40,6 +44,7 @@ import {
   KEEP_FINISHED,
   type Outcome,
   PREFIX,
+  type ProgressData,
   validateConnection,
   validateQueue,
 } from "./_protocol.ts";
@@ -58,6 +63,18 @@ export interface QueueExecutorOptions {
    * with `WorkerCrashedError`. Default 3.
    */
   maxAttempts?: number;
+}
+
+/** `run`'s options on a {@linkcode QueueExecutor}: those of every executor, and `key`. */
+export interface QueueRunOptions extends RunOptions {
+  /**
+   * A deduplication key, used as the BullMQ job id (a non-empty string,
+   * not an integer, without `:`). While a job with this key is waiting,
+   * running, or kept with its result (5 minutes), another `run` with the
+   * same key starts nothing new and returns a future of that same job's
+   * outcome (on this executor, the same future).
+   */
+  key?: string;
 }
 
 /** What {@linkcode QueueExecutor.stats} reports. */
@@ -93,6 +110,9 @@ interface Entry {
   timer?: ReturnType<typeof setTimeout>;
   signal?: AbortSignal;
   onAbort?: () => void;
+  onProgress?: (value: unknown) => void;
+  /** Its id is a `key`: the job may exist already (added by anyone). */
+  keyed: boolean;
 }
 
 /** Adds per `addBulk` call. */
@@ -110,8 +130,9 @@ const MAP_PARALLELISM = 8;
  * Python's `concurrent.futures` Executor across machines, as Dask's
  * `distributed.Client` is: tasks go as BullMQ jobs to a Redis server, worker
  * processes on any machine that reaches it (`serveQueue`, or the
- * `distributed/worker.ts` command) run them on their local
- * `WorkerPoolExecutor`, and results come back through Redis.
+ * `distributed/worker.ts` command) run them on their local pool (worker
+ * threads, child processes, or their own event loop: `--pool`), and results
+ * come back through Redis.
  *
  * Tasks are module tasks ({@linkcode task}, {@linkcode tasks}) with absolute
  * `file:` or `http(s):` URLs, which each worker imports (only under its
@@ -232,6 +253,9 @@ export class QueueExecutor extends EventTarget implements Executor {
     events.on("failed", ({ jobId, failedReason }) => {
       this.#onFailed(jobId, failedReason);
     });
+    events.on("progress", ({ jobId, data }) => {
+      this.#onProgress(jobId, data as ProgressData);
+    });
     this.#events = events;
   }
 
@@ -265,24 +289,33 @@ export class QueueExecutor extends EventTarget implements Executor {
     fn: Callable<A, R>,
     ...args: A
   ): Future<Awaited<R>> {
-    return this.#schedule(fn, args, undefined, false) as Future<Awaited<R>>;
+    return this.#schedule(fn, args, NO_RUN_OPTIONS, undefined, false) as Future<
+      Awaited<R>
+    >;
   }
 
   /**
    * Schedules `fn(...args)` as a job, with per-task options: `signal` and
    * `timeout` stop the job wherever it is (removed while waiting, stopped on
-   * its worker process while running); `priority` maps to BullMQ's (see the
-   * README); `transfer`'s buffers are detached at the call.
+   * its worker process while running); `priority` is BullMQ's job priority
+   * (lower first, negative before the default 0); `delay` makes it a delayed
+   * job, waiting in Redis; `retry` is BullMQ's attempts with this module's
+   * backoff (jitter included); `onProgress` receives the task's
+   * `currentTask().progress()` values; `key` deduplicates by job id;
+   * `transfer`'s buffers are detached at the call.
    *
    * @typeParam A The argument types.
    * @typeParam R The return type.
    * @param fn A module task.
    * @param args Its arguments, as an array.
-   * @param options `signal`, `timeout`, `transfer`, `priority`.
-   * @returns The future of its result.
+   * @param options `signal`, `timeout`, `transfer`, `priority`, `delay`,
+   * `retry`, `onProgress`, `key`.
+   * @returns The future of its result (with a `key` whose job this executor
+   * still waits for, that job's future).
    * @throws {TypeError} `fn` is not a module task, or an option has the
    * wrong type.
-   * @throws {RangeError} `timeout` < 0 or `priority` is not finite.
+   * @throws {RangeError} A numeric option out of range (`timeout` or `delay`
+   * < 0, `priority` not finite, `retry.attempts` < 1, ...).
    * @throws {ExecutorShutdownError} `shutdown()` began.
    *
    * @example Usage
@@ -296,17 +329,31 @@ export class QueueExecutor extends EventTarget implements Executor {
    * );
    *
    * export async function bounded(executor: QueueExecutor): Promise<number> {
-   *   return await executor.run(add, [1, 2], { timeout: 5000 });
+   *   return await executor.run(add, [1, 2], {
+   *     timeout: 60_000,
+   *     delay: 5000,
+   *     retry: { attempts: 3, delay: 1000 },
+   *     key: "add-1-2",
+   *   });
    * }
    * ```
    */
   run<A extends unknown[], R>(
     fn: Callable<A, R>,
     args: A,
-    options?: RunOptions & { priority?: number },
+    options?: QueueRunOptions,
   ): Future<Awaited<R>> {
     if (!Array.isArray(args)) throw new TypeError("'args' must be an array");
-    return this.#schedule(fn, args, options, false) as Future<Awaited<R>>;
+    checkTask(fn);
+    const run = parseRunOptions(options);
+    const key = validateKey(options?.key);
+    if (key !== undefined) {
+      this.#checkOpen();
+      // The same job, still unsettled here: the same future.
+      const entry = this.#jobs.get(key);
+      if (entry !== undefined) return entry.future as Future<Awaited<R>>;
+    }
+    return this.#schedule(fn, args, run, key, false) as Future<Awaited<R>>;
   }
 
   /**
@@ -353,10 +400,14 @@ export class QueueExecutor extends EventTarget implements Executor {
     const host: MapHost = {
       parallelism: MAP_PARALLELISM,
       checkOpen: () => this.#checkOpen(),
-      submitChunk: <U, V>(f: Callable<[U], V>, chunk: U[]) =>
-        this.#schedule(f, chunk, undefined, true) as unknown as Future<
-          Settled<Awaited<V>>[]
-        >,
+      submitChunk: <U, V>(f: Callable<[U], V>, chunk: U[], retry?: Retry) =>
+        this.#schedule(
+          f,
+          chunk,
+          retry === undefined ? NO_RUN_OPTIONS : { ...NO_RUN_OPTIONS, retry },
+          undefined,
+          true,
+        ) as unknown as Future<Settled<Awaited<V>>[]>,
     };
     return mapImpl(host, fn, items, options);
   }
@@ -381,7 +432,7 @@ export class QueueExecutor extends EventTarget implements Executor {
    * ```
    */
   shutdown(options?: ShutdownOptions): Promise<void> {
-    const { wait = true, cancelFutures = false } = validateOptions(options);
+    const { wait, cancelFutures } = parseShutdownOptions(options);
     if (cancelFutures) {
       for (const entry of [...this.#jobs.values()]) {
         if (entry.future.state === "pending") entry.future.cancel();
@@ -449,25 +500,12 @@ export class QueueExecutor extends EventTarget implements Executor {
   #schedule(
     fn: unknown,
     args: unknown[],
-    options: (RunOptions & { priority?: number }) | undefined,
+    run: ParsedRun,
+    key: string | undefined,
     chunk: boolean,
   ): Future<unknown> {
     checkTask(fn);
-    const opts = validateOptions(options);
-    const timeout = validateTimeout(opts.timeout);
-    const signal = validateSignal(opts.signal);
-    const priority = opts.priority ?? 0;
-    if (typeof priority !== "number") {
-      throw new TypeError(
-        `'priority' must be a number, got ${typeof priority}`,
-      );
-    }
-    if (!Number.isFinite(priority)) {
-      throw new RangeError(`'priority' must be finite, got ${priority}`);
-    }
-    if (opts.transfer !== undefined && !Array.isArray(opts.transfer)) {
-      throw new TypeError("'transfer' must be an array");
-    }
+    const { timeout, signal } = run;
     this.#checkOpen();
     const future = new Future<unknown>();
     let encoded: string;
@@ -477,11 +515,11 @@ export class QueueExecutor extends EventTarget implements Executor {
       future.setException(error);
       return future;
     }
-    if (opts.transfer !== undefined && opts.transfer.length > 0) {
+    if (run.transfer !== undefined) {
       // A move, as with postMessage: the buffers are gone from the caller.
-      structuredClone(undefined, { transfer: opts.transfer });
+      structuredClone(undefined, { transfer: run.transfer });
     }
-    const id = `cf:${this.#prefix}:${++this.#seq}`;
+    const id = key ?? `cf:${this.#prefix}:${++this.#seq}`;
     const data: JobData = {
       m: fn.module,
       x: fn.exportName,
@@ -489,17 +527,22 @@ export class QueueExecutor extends EventTarget implements Executor {
       r: this.#maxAttempts,
     };
     if (chunk) data.c = 1;
+    if (run.onProgress !== undefined) data.p = 1;
     const jobOpts: JobsOptions = {
       jobId: id,
       attempts: 1,
       removeOnComplete: { age: KEEP_FINISHED },
       removeOnFail: { age: KEEP_FINISHED },
+      priority: bullPriority(run.priority),
     };
-    // BullMQ runs jobs without a priority first, then prioritized ones
-    // (1 = first); only positive priorities can be told apart.
-    if (priority > 0) {
-      jobOpts.priority = Math.min(2_097_152, Math.max(1, Math.round(priority)));
+    if (run.retry !== undefined) {
+      // BullMQ retries; the worker's backoff strategy computes each delay
+      // from `t` as every executor does (retryDelay, jitter included).
+      data.t = run.retry;
+      jobOpts.attempts = run.retry.attempts;
+      jobOpts.backoff = { type: BACKOFF };
     }
+    if (run.delay !== undefined) jobOpts.delay = Math.ceil(run.delay);
     const entry: Entry = {
       id,
       future,
@@ -509,6 +552,8 @@ export class QueueExecutor extends EventTarget implements Executor {
       started: false,
       remote: false,
       heard: performance.now(),
+      onProgress: run.onProgress,
+      keyed: key !== undefined,
     };
     this.#jobs.set(id, entry);
     future.addDoneCallback(() => this.#onDone(entry));
@@ -561,11 +606,16 @@ export class QueueExecutor extends EventTarget implements Executor {
         })))
       )
       .then(() => {
+        const keyed: Entry[] = [];
         for (const entry of entries) {
           entry.added = true;
           // Cancelled while its add was on the way: remove it now.
           if (entry.future.done() && !entry.remote) this.#abandon(entry);
+          else if (entry.keyed) keyed.push(entry);
         }
+        // A job with that key may have run already (its events are past):
+        // look it up now rather than after POLL_AFTER.
+        if (keyed.length > 0) this.#track(this.#poll(keyed));
       }, (error) => {
         for (const entry of entries) {
           if (!entry.future.done()) {
@@ -590,6 +640,29 @@ export class QueueExecutor extends EventTarget implements Executor {
     entry.started = true;
     if (entry.future.state === "pending") {
       entry.future.setRunningOrNotifyCancel();
+    }
+  }
+
+  #onProgress(jobId: string, data: ProgressData): void {
+    const entry = this.#jobs.get(jobId);
+    if (entry?.onProgress === undefined || entry.future.done()) return;
+    if (typeof data !== "object" || data === null) return;
+    let value: unknown;
+    try {
+      value = decode(data.cf);
+    } catch {
+      return;
+    }
+    entry.heard = performance.now();
+    entry.started = true;
+    if (entry.future.state === "pending") {
+      entry.future.setRunningOrNotifyCancel();
+      if (entry.future.done()) return;
+    }
+    try {
+      entry.onProgress(value);
+    } catch {
+      // The caller's callback: its error is not the task's.
     }
   }
 
@@ -656,8 +729,13 @@ export class QueueExecutor extends EventTarget implements Executor {
     if (!entry.remote && entry.added) {
       // A running job is locked: only the process holding it can stop it
       // (and removing it once that process failed it would lose the record).
-      if (entry.started) this.#publishCancel(entry.id);
-      else this.#abandon(entry);
+      // One between retries waits, delayed, unlocked: remove it (or, if a
+      // run started meanwhile, stop that run).
+      if (entry.started && entry.data.t === undefined) {
+        this.#publishCancel(entry.id);
+      } else {
+        this.#abandon(entry);
+      }
     }
     if (this.#jobs.size === 0) {
       this.#stopTicker();
@@ -799,6 +877,19 @@ function checkTask(fn: unknown): asserts fn is Task {
     );
   }
   throw new TypeError("'fn' must be a Task");
+}
+
+function validateKey(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || value === "") {
+    throw new TypeError("'key' must be a non-empty string");
+  }
+  if (value.includes(":") || String(parseInt(value, 10)) === value) {
+    throw new TypeError(
+      `'key' must not contain ':' nor be an integer (BullMQ job ids), got "${value}"`,
+    );
+  }
+  return value;
 }
 
 function toWireLocal(error: unknown): WireError {

@@ -1,12 +1,15 @@
 // Copyright 2026 the @concurrent/futures authors. MIT license.
 /**
  * The worker command: serves a `QueueExecutor` queue from this process,
- * running jobs on a local `WorkerPoolExecutor`.
+ * running jobs on a local pool (`--pool`: worker threads, child processes,
+ * or this event loop).
  *
  * ```sh
  * deno run --allow-net --allow-env --allow-read distributed/worker.ts \
  *   --redis redis://host:6379 --queue NAME --allow https://example.com/tasks/ \
- *   [--allow ...] [--workers N] [--concurrency N]
+ *   [--allow ...] [--workers N] [--concurrency N] \
+ *   [--pool threads|processes|inline] [--max-memory MIB] \
+ *   [--max-tasks-per-worker N] [--rate MAX/DURATION_MS]
  * ```
  *
  * It prints a line containing `ready` once it takes jobs; on SIGINT or
@@ -29,8 +32,17 @@ Serves a QueueExecutor queue: runs its jobs on this machine's cores.
   --queue NAME        the queue (default "${DEFAULT_QUEUE}")
   --allow PREFIX      module URL prefix (or directory) tasks may be imported
                       from; repeatable; at least one. End directories with /.
-  --workers N         local worker threads (default: the number of cores)
+  --pool KIND         where jobs run: threads (a WorkerPoolExecutor, the
+                      default), processes (a ProcessPoolExecutor: a stopped
+                      job's child is killed; --max-memory), or inline (this
+                      process's event loop, for I/O-bound jobs)
+  --workers N         local workers, threads or processes (default: cores)
   --concurrency N     jobs in flight on this process (default: --workers)
+  --max-memory MIB    processes: JS heap per child; a job past it fails
+  --max-tasks-per-worker N
+                      threads/processes: replace a worker after N jobs
+  --rate MAX/MS       at most MAX jobs start per MS milliseconds, across
+                      every process serving the queue (e.g. 100/1000)
   --lock-duration MS  lock on a running job; a dead process's jobs run again
                       after about 1.4x this (default 5000)
   --help              this text
@@ -88,6 +100,10 @@ async function main(): Promise<void> {
         allow: { type: "string", multiple: true },
         workers: { type: "string" },
         concurrency: { type: "string" },
+        pool: { type: "string" },
+        "max-memory": { type: "string" },
+        "max-tasks-per-worker": { type: "string" },
+        rate: { type: "string" },
         "lock-duration": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -105,6 +121,23 @@ async function main(): Promise<void> {
   if (values.allow === undefined || values.allow.length === 0) {
     fail("at least one --allow is required");
   }
+  const pool = values.pool;
+  if (
+    pool !== undefined && pool !== "threads" && pool !== "processes" &&
+    pool !== "inline"
+  ) {
+    fail(`--pool must be threads, processes or inline, got "${pool}"`);
+  }
+  let limiter: { max: number; duration: number } | undefined;
+  if (values.rate !== undefined) {
+    const match = /^(\d+)\/(\d+)$/.exec(values.rate);
+    if (match === null || Number(match[1]) < 1 || Number(match[2]) < 1) {
+      fail(
+        `--rate must be MAX/DURATION_MS (e.g. 100/1000), got "${values.rate}"`,
+      );
+    }
+    limiter = { max: Number(match[1]), duration: Number(match[2]) };
+  }
   let worker;
   try {
     worker = serveQueue({
@@ -113,6 +146,13 @@ async function main(): Promise<void> {
       allow: values.allow.map(prefixOf),
       maxWorkers: integer(values.workers, "workers"),
       concurrency: integer(values.concurrency, "concurrency"),
+      pool,
+      maxMemory: integer(values["max-memory"], "max-memory"),
+      maxTasksPerWorker: integer(
+        values["max-tasks-per-worker"],
+        "max-tasks-per-worker",
+      ),
+      limiter,
       lockDuration: integer(values["lock-duration"], "lock-duration"),
       onError: report,
     });
@@ -131,7 +171,7 @@ async function main(): Promise<void> {
   await worker.ready;
   console.log(
     `worker ${Deno.pid} ready: queue "${values.queue ?? DEFAULT_QUEUE}" on ` +
-      `${addressOf(new URL(values.redis).href)}`,
+      `${addressOf(new URL(values.redis).href)}, pool ${pool ?? "threads"}`,
   );
 }
 

@@ -15,9 +15,9 @@ import {
   assertThrows,
 } from "@std/assert";
 // deno-lint-ignore no-import-prefix
-import { Queue } from "npm:bullmq@6.7.0";
+import { Queue } from "npm:bullmq@5.81.5";
 // deno-lint-ignore no-import-prefix
-import { Redis } from "npm:ioredis@6.0.0";
+import { Redis } from "npm:ioredis@5.11.1";
 import {
   CancelledError,
   ExecutorShutdownError,

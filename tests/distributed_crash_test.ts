@@ -4,7 +4,12 @@
 // its future fails with WorkerCrashedError. Short lock durations keep this
 // quick: a dead process's job runs again after ~1.4x --lock-duration.
 
-import { assert, assertEquals, assertInstanceOf } from "@std/assert";
+import {
+  assert,
+  assertEquals,
+  assertInstanceOf,
+  assertRejects,
+} from "@std/assert";
 import { tasks, WorkerCrashedError } from "../mod.ts";
 import { QueueExecutor } from "../distributed/mod.ts";
 import {
@@ -107,5 +112,62 @@ Deno.test("QueueExecutor: after maxAttempts runs whose process died, WorkerCrash
     assertEquals(await executor.submit(T.add, 1, 2), 3);
   } finally {
     await Promise.all(workers.map((w) => w.kill("SIGKILL")));
+  }
+});
+
+Deno.test("QueueExecutor: currentTask().attempt counts crash reruns and retries together", async () => {
+  await using redis = await startRedis();
+  const tmp = await Deno.makeTempDir({ prefix: "cf_crash_" });
+  const C = tasks<typeof import("./fixtures/dist_context_tasks.ts")>(
+    new URL("dist_context_tasks.ts", fixtures),
+  );
+  const flags = [
+    "--allow-net",
+    "--allow-env",
+    "--allow-read",
+    `--allow-write=${tmp}`,
+  ];
+  const args = [
+    "--redis",
+    redis.url,
+    "--allow",
+    fixtures.href,
+    "--pool",
+    "inline",
+    "--lock-duration",
+    "1000",
+  ];
+  const workers: WorkerProcess[] = [];
+  try {
+    // Each first run kills the process running it: 3 processes for 2 jobs.
+    workers.push(
+      await startWorker(args, { flags }),
+      await startWorker(args, { flags }),
+      await startWorker(args, { flags }),
+    );
+    await using executor = new QueueExecutor({ connection: redis.url });
+    const log = `${tmp}/attempts.log`;
+    // Run 1 kills its process, run 2 throws and is retried, run 3 returns.
+    const seen = await executor.run(C.crashThenFail, [log], {
+      retry: { attempts: 3, delay: 50 },
+    });
+    assertEquals(seen, ["1", "2", "3"]);
+    assertEquals(workers.filter((w) => w.exited()).length, 1);
+    // The crashed run counts among `attempts`: with 2, run 2's error is the
+    // outcome.
+    const log2 = `${tmp}/attempts2.log`;
+    await assertRejects(
+      () =>
+        executor.run(C.crashThenFail, [log2], {
+          retry: { attempts: 2, delay: 50 },
+        }).result(),
+      Error,
+      "second run fails",
+    );
+    assertEquals(await lines(log2), ["1", "2"]);
+    assertEquals(workers.filter((w) => w.exited()).length, 2);
+  } finally {
+    await Promise.all(workers.map((w) => w.kill("SIGKILL")));
+    await Deno.remove(tmp, { recursive: true });
   }
 });

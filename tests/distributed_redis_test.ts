@@ -7,7 +7,7 @@
 import { delay } from "@std/async/delay";
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 // deno-lint-ignore no-import-prefix
-import { Redis } from "npm:ioredis@6.0.0";
+import { Redis } from "npm:ioredis@5.11.1";
 import { tasks } from "../mod.ts";
 import { QueueExecutor } from "../distributed/mod.ts";
 import { freePort, startRedis, startWorker } from "./_redis.ts";
