@@ -2,9 +2,10 @@
 
 /**
  * This checkout's WorkerPoolExecutor against another copy of the library
- * (e.g. an older checkout): 20,000 trivial tasks by `submit`, the same by
- * `map` in chunks of 256, and fib(30) x 8, each pool with 2 workers, created
- * and warmed first.
+ * (e.g. an older checkout): 20,000 trivial tasks by `submit`, the same
+ * task reading `currentTask()` (this checkout's; a copy without it reads
+ * `undefined`), the same by `map` in chunks of 256, and fib(30) x 8, each
+ * pool with 2 workers, created and warmed first.
  *
  * `deno run -A bench/compare_pool.ts --module=/path/to/other/mod.ts
  * [--rounds=15]`: both copies side by side in one process, the cases
@@ -30,10 +31,12 @@ type Pool = InstanceType<Lib["WorkerPoolExecutor"]>;
 interface Subject {
   pool: Pool;
   inc: Ours.Task<(n: number) => number>;
+  incContext: Ours.Task<(n: number) => number>;
   fib: Ours.Task<(n: number) => number>;
 }
 
 const TASKS = import.meta.resolve("./fixtures/executors_tasks.ts");
+const CONTEXT_TASKS = import.meta.resolve("./fixtures/context_tasks.ts");
 
 async function subject(lib: Lib): Promise<Subject> {
   const pool = new lib.WorkerPoolExecutor({ maxWorkers: 2, minWorkers: 2 });
@@ -46,13 +49,25 @@ async function subject(lib: Lib): Promise<Subject> {
     );
   }
   await Promise.all(Array.from({ length: 4 }, () => pool.submit(t.fib, 20)));
-  return { pool, inc: t.inc, fib: t.fib } as unknown as Subject;
+  const incContext = lib.tasks<{ incContext(n: number): number }>(
+    CONTEXT_TASKS,
+  ).incContext;
+  await Promise.all(
+    Array.from({ length: 64 }, (_, k) => pool.submit(incContext, k)),
+  );
+  return { pool, inc: t.inc, fib: t.fib, incContext } as unknown as Subject;
 }
 
 const cases: Record<string, (s: Subject) => Promise<void>> = {
   "submit 20k trivial": async ({ pool, inc }) => {
     const futures = new Array(20_000);
     for (let i = 0; i < 20_000; i++) futures[i] = pool.submit(inc, i);
+    const results = await Promise.all(futures);
+    if (results[19_999] !== 20_000) throw new Error("wrong results");
+  },
+  "submit 20k currentTask()": async ({ pool, incContext }) => {
+    const futures = new Array(20_000);
+    for (let i = 0; i < 20_000; i++) futures[i] = pool.submit(incContext, i);
     const results = await Promise.all(futures);
     if (results[19_999] !== 20_000) throw new Error("wrong results");
   },

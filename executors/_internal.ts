@@ -26,3 +26,10 @@ export const kOutcome: unique symbol = Symbol("outcome");
  * keeps its counts without a callback per task.
  */
 export const kCancelHook: unique symbol = Symbol("cancelHook");
+/**
+ * A run option, keyed by this symbol, giving the number of the first run
+ * (default 1): the distributed worker passes BullMQ's attempt count to its
+ * local executor with it, so `currentTask().attempt` counts runs on earlier
+ * processes too.
+ */
+export const kFirstAttempt: unique symbol = Symbol("firstAttempt");

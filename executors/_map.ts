@@ -8,12 +8,8 @@ import { Future } from "./future.ts";
 import type { MapOptions } from "./executor.ts";
 import { type Callable, Task } from "./task.ts";
 import { kOutcome } from "./_internal.ts";
-import {
-  validateInteger,
-  validateOptions,
-  validateSignal,
-  validateTimeout,
-} from "./_validate.ts";
+import { parseMapOptions } from "./_run_options.ts";
+import type { Retry } from "./_retry.ts";
 
 /** The outcome of one item: its value or the error it failed with. */
 /** The smallest default `buffersize`, in items. */
@@ -41,11 +37,13 @@ export interface MapHost {
    * Entries after the first failed one may be left out: `map` throws at the
    * first failure and never reads past it.
    * May throw synchronously (for example after shutdown): `map` then throws
-   * that error at that chunk's position.
+   * that error at that chunk's position. With `retry`, a chunk that fails
+   * as a whole (its task throws, its worker dies) runs again as a whole.
    */
   submitChunk<T, R>(
     fn: Callable<[T], R>,
     items: T[],
+    retry?: Retry,
   ): Future<Settled<Awaited<R>>[]>;
   /** Whether a task submitted now would stay within `maxQueue`. */
   hasRoom?(): boolean;
@@ -79,18 +77,12 @@ export function mapImpl<T, R>(
   ) {
     throw new TypeError("'items' must be an iterable or an async iterable");
   }
-  const opts = validateOptions(options);
-  const timeout = validateTimeout(opts.timeout);
-  const signal = validateSignal(opts.signal);
-  const chunksize = validateInteger(opts.chunksize, "chunksize", 1) ?? 1;
+  const { timeout, signal, chunksize, ordered, retry, ...parsed } =
+    parseMapOptions(options);
   // At least MIN_BUFFER items in flight by default: with fewer, tiny tasks on
   // a worker pool wait a message round trip each (measured 30x slower).
-  const buffersize = validateInteger(opts.buffersize, "buffersize", 1) ??
+  const buffersize = parsed.buffersize ??
     Math.max(2 * Math.max(1, host.parallelism) * chunksize, MIN_BUFFER);
-  const ordered = opts.ordered ?? true;
-  if (typeof ordered !== "boolean") {
-    throw new TypeError(`'ordered' must be a boolean, got ${typeof ordered}`);
-  }
   host.checkOpen();
   return new MapIterator<T, Awaited<R>>(
     host,
@@ -102,6 +94,7 @@ export function mapImpl<T, R>(
       chunksize: Math.min(chunksize, buffersize),
       buffersize,
       ordered,
+      retry,
       deadline: timeout === undefined ? undefined : performance.now() + timeout,
       signal,
     },
@@ -119,6 +112,7 @@ interface Settings {
   chunksize: number;
   buffersize: number;
   ordered: boolean;
+  retry: Retry | undefined;
   deadline: number | undefined;
   signal: AbortSignal | undefined;
 }
@@ -374,7 +368,11 @@ class MapIterator<T, R> implements AsyncIterableIterator<R> {
   #submit(items: T[]): void {
     let future: Future<Settled<R>[]>;
     try {
-      future = this.#host.submitChunk(this.#fn, items) as Future<
+      future = this.#host.submitChunk(
+        this.#fn,
+        items,
+        this.#settings.retry,
+      ) as Future<
         Settled<R>[]
       >;
     } catch (error) {

@@ -8,6 +8,8 @@ import { validateOptions } from "./_validate.ts";
 import type { PoolWorker } from "./_pool_worker.ts";
 import type { Moment } from "./_stats.ts";
 import type { Settled } from "./_map.ts";
+import type { Retry } from "./_retry.ts";
+import { MODE_CALL, MODE_CHUNK, MODE_PROGRESS } from "./_protocol.ts";
 import { fromWire, type WireError } from "./_errors_wire.ts";
 
 /** Where a PoolFuture keeps its task. @ignore */
@@ -21,13 +23,22 @@ export const SENT = 1;
 export const RUNNING = 2;
 /** Settled (or cancelled); the pool is done with it. */
 export const DONE = 3;
+/** Made, not in the books yet. */
+export const NEW = 4;
+/** Waiting for its `delay` to pass (`pending`). */
+export const DELAYED = 5;
+/** Waiting to be retried (`running`). */
+export const RETRYING = 6;
 
-/** The task states above. */
+/** The task states above (written by the pool's ledger only). */
 export type TaskState =
+  | typeof NEW
   | typeof QUEUED
   | typeof SENT
   | typeof RUNNING
-  | typeof DONE;
+  | typeof DONE
+  | typeof DELAYED
+  | typeof RETRYING;
 
 /** What a task needs from the pool that owns it. */
 export interface TaskOwner {
@@ -47,9 +58,21 @@ export interface TaskOwner {
 
 const NO_MOMENT: Moment = { time: 0 };
 
+/** The rarely used options of a task, kept apart (most tasks have none). */
+export interface TaskExtras {
+  retry: Retry | undefined;
+  /** The number the first run reports as its attempt. */
+  firstAttempt: number;
+  /** The run in progress, or the last one: 1 for the first. */
+  run: number;
+  onProgress: ((value: unknown) => void) | undefined;
+  /** The timer of a `delay`, or of the wait before a retry. */
+  waitTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
 /** One task: a call, or a `map` chunk. */
 export class PoolTask {
-  state: TaskState = QUEUED;
+  state: TaskState = NEW;
   /** The worker holding it while SENT or RUNNING. */
   worker: PoolWorker | undefined = undefined;
   /** Its slot on that worker. */
@@ -63,6 +86,10 @@ export class PoolTask {
   readonly weight: number;
   /** Whether objects were transferred with it (it cannot be sent again). */
   moved = false;
+  /** Its mode bits on the wire, but the attempt (see _protocol.ts). */
+  mode: number;
+  /** Retry, progress, delay: absent for a plain task. */
+  extra: TaskExtras | undefined = undefined;
   /**
    * When it was submitted (the pool's performance.now(), read once per turn
    * and shared by that turn's tasks: a number field would box a double for
@@ -93,6 +120,7 @@ export class PoolTask {
   ) {
     future[kTask] = this;
     this.weight = chunk ? Math.max(1, args?.length ?? 1) : 1;
+    this.mode = chunk ? MODE_CHUNK : MODE_CALL;
   }
 }
 
@@ -122,9 +150,10 @@ export class PoolFuture<T> extends Future<T> {
   }
 }
 
-/** Settles a task's future unless someone else (its owner) already did. */
-export function settle(task: PoolTask, fn: () => void): void {
-  if (!task.future.done()) fn();
+/** Gives a task its extras, and the progress bit when it takes progress. */
+export function setExtras(task: PoolTask, extra: TaskExtras): void {
+  task.extra = extra;
+  if (extra.onProgress !== undefined) task.mode |= MODE_PROGRESS;
 }
 
 /**

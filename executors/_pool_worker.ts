@@ -5,10 +5,11 @@
 
 import {
   type FnDef,
-  MODE_CALL,
-  MODE_CHUNK,
+  MODE_ATTEMPT,
+  MSG_ABORT,
   MSG_INIT,
   MSG_RUN,
+  SHARED_LENGTH,
   SLOT_COUNT,
   SLOT_FREE,
   SLOT_REVOKED,
@@ -36,6 +37,18 @@ export interface WorkerListener {
 
 /** A slot whose task was revoked: taken until the worker answers for it. */
 const REVOKED = Symbol("revoked");
+
+/**
+ * A slot whose task was stopped while it ran: the task left the pool's
+ * books, but the worker is busy with it until it answers (the task ended
+ * within `stopGrace`) or the grace is over (the worker is then stopped).
+ */
+class Stopped {
+  constructor(
+    readonly cost: number,
+    readonly timer: ReturnType<typeof setTimeout>,
+  ) {}
+}
 
 /**
  * Estimated work (ms) a worker without shared slots may hold for the task
@@ -66,10 +79,12 @@ export class PoolWorker implements WorkerLoad {
   /** When it last became idle (performance.now()). */
   idleSince = performance.now();
   readonly #slots: Int32Array;
+  /** The abort flags, one per slot (see _protocol.ts). */
+  readonly #aborts: Int32Array;
   readonly #concurrency: number;
   /** Without shared slots: the order each slot's task was sent in. */
   readonly #sentAt: number[] | undefined;
-  readonly #tasks: (PoolTask | typeof REVOKED | undefined)[];
+  readonly #tasks: (PoolTask | Stopped | typeof REVOKED | undefined)[];
   readonly #free: number[] = [];
   /** Known cost (ms) of the live tasks, and how many have unknown cost. */
   #known = 0;
@@ -93,8 +108,9 @@ export class PoolWorker implements WorkerLoad {
     this.name = options.name;
     this.quota = quota;
     this.#concurrency = options.concurrency;
-    const buffer = new SharedArrayBuffer(SLOT_COUNT * 4);
-    this.#slots = new Int32Array(buffer);
+    const buffer = new SharedArrayBuffer(SHARED_LENGTH * 4);
+    this.#slots = new Int32Array(buffer, 0, SLOT_COUNT);
+    this.#aborts = new Int32Array(buffer, SLOT_COUNT * 4, SLOT_COUNT);
     this.#tasks = new Array(SLOT_COUNT);
     for (let i = SLOT_COUNT - 1; i >= 0; i--) this.#free.push(i);
     this.channel = channel(options, {
@@ -162,14 +178,17 @@ export class PoolWorker implements WorkerLoad {
   }
 
   /**
-   * Adds a task to this turn's batch. It counts as running (RUNNING) while
-   * fewer than `runningLimit` tasks here do, else it is sent ahead (SENT).
+   * Adds a task to this turn's batch. Returns whether it counts as running
+   * (it does while fewer than `runningLimit` tasks here do, or when
+   * `running` says it already does), else it is sent ahead; the pool's
+   * ledger records which.
    */
   assign(
     task: PoolTask,
     def: (id: number) => FnDef,
     runningLimit: number,
-  ): void {
+    running: boolean,
+  ): boolean {
     // Held while any slot is taken: the pool waits for the worker's answer.
     if (this.#free.length === SLOT_COUNT) this.channel.setRef(true);
     const slot = this.#free.pop()!;
@@ -187,24 +206,24 @@ export class PoolWorker implements WorkerLoad {
       this.#defined.add(task.fnId);
       (this.#batchDefs ??= []).push(def(task.fnId));
     }
+    const extra = task.extra;
     (this.#batch ??= []).push(
       slot,
       task.fnId,
-      task.chunk ? MODE_CHUNK : MODE_CALL,
+      extra === undefined
+        ? task.mode
+        : task.mode + (extra.firstAttempt + extra.run - 2) * MODE_ATTEMPT,
       task.args,
     );
     this.#batchTasks.push(task);
     if (task.transfer !== undefined) {
       (this.#batchTransfer ??= []).push(...task.transfer);
     }
-    task.state = SENT;
-    if (this.running < runningLimit) this.promote(task);
-  }
-
-  /** Counts a task it holds as running. */
-  promote(task: PoolTask): void {
-    task.state = RUNNING;
-    this.running++;
+    if (running || this.running < runningLimit) {
+      this.running++;
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -287,14 +306,65 @@ export class PoolWorker implements WorkerLoad {
 
   /**
    * Frees the slot the worker answered for; returns its task, or undefined
-   * when the task had been revoked.
+   * when the task had been revoked or stopped.
    */
   answer(slot: number): PoolTask | undefined {
     const task = this.#tasks[slot];
     this.#release(slot);
     if (task === REVOKED || task === undefined) return undefined;
+    if (task instanceof Stopped) {
+      // The stopped task ended by itself: the worker is free of it.
+      clearTimeout(task.timer);
+      this.#unload(task.cost, true);
+      return undefined;
+    }
     this.#detach(task);
     return task;
+  }
+
+  /** The live task in `slot`, if any (for its progress). */
+  taskAt(slot: number): PoolTask | undefined {
+    const task = this.#tasks[slot];
+    return task === REVOKED || task instanceof Stopped ? undefined : task;
+  }
+
+  /**
+   * Stops a task it has started: its signal aborts (at once through the
+   * shared flag, and its abort event runs when the worker gets the message),
+   * and the task leaves this worker's live tasks, though the worker stays
+   * busy with it until it answers. After `grace` ms without an answer,
+   * `graceOver` is called (the pool then stops the worker). The caller
+   * takes the task out of its books after this call.
+   *
+   * @param task A task this worker started.
+   * @param kind ABORT_CANCEL or ABORT_TIMEOUT.
+   * @param message The message of the error its future settles with.
+   * @param grace Milliseconds it may take to end by itself (> 0).
+   * @param graceOver Called when it did not.
+   */
+  stop(
+    task: PoolTask,
+    kind: number,
+    message: string,
+    grace: number,
+    graceOver: (worker: PoolWorker) => void,
+  ): void {
+    const slot = task.slot;
+    const running = task.state === RUNNING;
+    // Counted as running from now on, whatever the pool had counted.
+    if (!running) this.running++;
+    const timer = setTimeout(() => {
+      if (!this.dead) graceOver(this);
+    }, grace);
+    this.#tasks[slot] = new Stopped(task.cost, timer);
+    task.worker = undefined;
+    task.slot = -1;
+    Atomics.store(this.#aborts, slot, kind);
+    try {
+      this.channel.post({ t: MSG_ABORT, slot, kind, message }, []);
+    } catch {
+      // Cannot happen (strings and numbers clone); the flag is set anyway.
+    }
   }
 
   /** The next task sent ahead and still pending, in the order sent. */
@@ -321,7 +391,11 @@ export class PoolWorker implements WorkerLoad {
   live(): PoolTask[] {
     const tasks: PoolTask[] = [];
     for (const task of this.#tasks) {
-      if (task !== undefined && task !== REVOKED) tasks.push(task);
+      if (
+        task !== undefined && task !== REVOKED && !(task instanceof Stopped)
+      ) {
+        tasks.push(task);
+      }
     }
     return tasks.sort((a, b) => a.seq - b.seq);
   }
@@ -329,6 +403,9 @@ export class PoolWorker implements WorkerLoad {
   /** Ends the worker at once. */
   terminate(): void {
     this.dead = true;
+    for (const task of this.#tasks) {
+      if (task instanceof Stopped) clearTimeout(task.timer);
+    }
     this.channel.terminate();
   }
 
@@ -355,11 +432,16 @@ export class PoolWorker implements WorkerLoad {
   }
 
   #detach(task: PoolTask): void {
-    if (task.cost === Infinity) this.#unknown--;
-    else this.#known -= task.cost;
-    if (task.state === RUNNING) this.running--;
     task.worker = undefined;
     task.slot = -1;
+    this.#unload(task.cost, task.state === RUNNING);
+  }
+
+  /** A task left: its estimated cost, and its place among those running. */
+  #unload(cost: number, running: boolean): void {
+    if (cost === Infinity) this.#unknown--;
+    else this.#known -= cost;
+    if (running) this.running--;
     this.inFlight--;
     if (this.inFlight === 0) {
       this.#known = 0;

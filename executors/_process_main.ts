@@ -15,7 +15,7 @@ import {
   type HostMessage,
   MSG_INIT,
   MSG_RUN,
-  SLOT_COUNT,
+  SHARED_LENGTH,
   SLOT_SENT,
   TASK_STRIDE,
 } from "./_protocol.ts";
@@ -23,7 +23,8 @@ import {
 const shared = claims;
 if (shared !== undefined) setClaim((slot) => shared.claim(slot));
 
-const slots = new Int32Array(new SharedArrayBuffer(SLOT_COUNT * 4));
+// The child's own slot states and abort flags (see _protocol.ts).
+const slots = new Int32Array(new SharedArrayBuffer(SHARED_LENGTH * 4));
 const frames = new FrameReader();
 const buffer = new Uint8Array(1 << 16);
 

@@ -32,6 +32,22 @@ export const SLOT_REVOKED = 3;
 /** Slots per worker: the most tasks a worker may hold unanswered. */
 export const SLOT_COUNT = 1024;
 
+// The same SharedArrayBuffer holds, after the SLOT_COUNT slot states, one
+// abort flag per slot: the pool writes it when it stops the task running in
+// that slot, and the task's `signal.aborted` reads it, so that a loop that
+// never yields sees its stop at once. The worker clears the flag before it
+// claims a task in that slot; the pool writes it only once the task was
+// claimed, and the slot is not reused before the worker answered for it.
+
+/** Int32s in the shared buffer: slot states, then abort flags. */
+export const SHARED_LENGTH = SLOT_COUNT * 2;
+/** Abort flag: the task runs on. */
+export const ABORT_NONE = 0;
+/** Abort flag: the task was cancelled (its signal's reason: CancelledError). */
+export const ABORT_CANCEL = 1;
+/** Abort flag: the task timed out (its signal's reason: TimeoutError). */
+export const ABORT_TIMEOUT = 2;
+
 /** Host → worker: set up (sent first, once). */
 export const MSG_INIT = 0;
 /** Host → worker: a batch of tasks. */
@@ -49,6 +65,13 @@ export const MSG_INIT_FAILED = 4;
 export const MSG_FATAL = 5;
 /** Worker → host: the worker is about to close (`self.close()`, `Deno.exit()`). */
 export const MSG_CLOSING = 6;
+/**
+ * Host → worker: the task in `slot` was stopped; its signal aborts now (the
+ * flag in shared memory said so already where there is shared memory).
+ */
+export const MSG_ABORT = 7;
+/** Worker → host: progress values reported by running tasks. */
+export const MSG_PROGRESS = 8;
 
 /**
  * How a worker finds a function: by source text, or by module URL and export
@@ -58,15 +81,26 @@ export type FnDef =
   | [id: number, source: string]
   | [id: number, module: string, exportName: string];
 
-/** Task modes. */
+/**
+ * Task modes: bit 0 says call or chunk, bit 1 whether the caller takes
+ * progress, and the rest (mode / MODE_ATTEMPT) is the attempt number minus
+ * one, so that a task's options cost nothing on the wire.
+ */
 export const MODE_CALL = 0;
 /** Apply the function to each item of `args` (a `map` chunk). */
 export const MODE_CHUNK = 1;
+/** The caller takes progress values (`onProgress`). */
+export const MODE_PROGRESS = 2;
+/** The attempt number's unit in a mode (attempt 1 adds nothing). */
+export const MODE_ATTEMPT = 4;
 
 /** The first message a worker receives. */
 export interface InitMessage {
   t: typeof MSG_INIT;
-  /** The SharedArrayBuffer behind the slot states (SLOT_COUNT Int32s). */
+  /**
+   * The SharedArrayBuffer behind the slot states and abort flags
+   * (SHARED_LENGTH Int32s).
+   */
   slots: SharedArrayBuffer;
   /** Tasks the worker runs at once. */
   concurrency: number;
@@ -112,6 +146,27 @@ export interface DoneMessage {
   t: typeof MSG_DONE;
   results: unknown[];
   times: Float64Array;
+  /** Progress reported before these results (see ProgressMessage). */
+  progress?: unknown[];
+}
+
+/**
+ * Progress values, flat: `slot, value` per task, the latest value each task
+ * reported since the last message (values in between are dropped).
+ */
+export interface ProgressMessage {
+  t: typeof MSG_PROGRESS;
+  progress: unknown[];
+}
+
+/** A stopped task: see {@linkcode MSG_ABORT}. */
+export interface AbortMessage {
+  t: typeof MSG_ABORT;
+  slot: number;
+  /** ABORT_CANCEL or ABORT_TIMEOUT. */
+  kind: number;
+  /** The message of the error the future settled with. */
+  message: string;
 }
 /** Entries per result in {@linkcode DoneMessage.results}. */
 export const RESULT_STRIDE = 3;
@@ -154,9 +209,10 @@ export interface ClosingMessage {
 export type WorkerMessage =
   | ReadyMessage
   | DoneMessage
+  | ProgressMessage
   | InitFailedMessage
   | FatalMessage
   | ClosingMessage;
 
 /** Everything the pool sends. */
-export type HostMessage = InitMessage | RunMessage;
+export type HostMessage = InitMessage | RunMessage | AbortMessage;

@@ -6,6 +6,7 @@
 // `self.close()` / `Deno.exit()` are announced before they happen.
 
 import {
+  type AbortMessage,
   type ClosingMessage,
   type DoneMessage,
   type FatalMessage,
@@ -13,16 +14,20 @@ import {
   type HostMessage,
   type InitFailedMessage,
   type InitMessage,
-  MODE_CALL,
+  MODE_CHUNK,
+  MSG_ABORT,
   MSG_CLOSING,
   MSG_DONE,
   MSG_FATAL,
-  MSG_INIT,
   MSG_INIT_FAILED,
+  MSG_PROGRESS,
   MSG_READY,
+  MSG_RUN,
+  type ProgressMessage,
   type ReadyMessage,
   RESULT_STRIDE,
   type RunMessage,
+  SLOT_COUNT,
   SLOT_SENT,
   SLOT_STARTED,
   STATUS_ERROR,
@@ -34,6 +39,8 @@ import {
 } from "./_protocol.ts";
 import { cloneFailure, toWire, type WireError } from "./_errors_wire.ts";
 import { CLOSURE_HINT, compileSource } from "./_source.ts";
+import { callInTask } from "./_task_scope.ts";
+import { type RunHost, WorkerRun } from "./_worker_run.ts";
 
 /** The parts of the worker's global scope this runtime uses. */
 interface WorkerScope {
@@ -73,6 +80,27 @@ const scope = globalThis as unknown as WorkerScope;
 const post = scope.postMessage.bind(scope);
 
 let slots: Int32Array | undefined;
+/** The runs in progress, by slot (what their signals and progress use). */
+const runs: (WorkerRun | undefined)[] = new Array(SLOT_COUNT);
+/** Runs with a progress value not sent yet. */
+let progressRuns: WorkerRun[] = [];
+let progressTimer: ReturnType<typeof setTimeout> | undefined;
+let lastProgress = -Infinity;
+const host: RunHost = {
+  aborts: new Int32Array(SLOT_COUNT),
+  report(run: WorkerRun): void {
+    if (!run.queued) {
+      run.queued = true;
+      progressRuns.push(run);
+    }
+    // At most one message of progress per FLUSH_INTERVAL_MS: a task that
+    // reports faster has its values in between dropped (the latest wins).
+    if (performance.now() - lastProgress >= FLUSH_INTERVAL_MS) sendProgress();
+    else {
+      progressTimer ??= setTimeout(sendProgress, FLUSH_INTERVAL_MS);
+    }
+  },
+};
 let concurrency = 1;
 let ready = false;
 let dead = false;
@@ -114,6 +142,7 @@ export function setClaim(fn: (slot: number) => boolean): void {
 
 function send(
   message:
+    | ProgressMessage
     | ReadyMessage
     | DoneMessage
     | InitFailedMessage
@@ -125,8 +154,9 @@ function send(
 
 scope.addEventListener("message", (event) => {
   const message = event.data as HostMessage;
-  if (message.t === MSG_INIT) init(message);
-  else receive(message);
+  if (message.t === MSG_RUN) receive(message);
+  else if (message.t === MSG_ABORT) abort(message);
+  else init(message);
 });
 
 // An error that escapes every task would end the worker abruptly and reach
@@ -172,7 +202,12 @@ function fatal(error: unknown): void {
 }
 
 async function init(message: InitMessage): Promise<void> {
-  slots = new Int32Array(message.slots);
+  slots = new Int32Array(message.slots, 0, SLOT_COUNT);
+  (host as { aborts: Int32Array }).aborts = new Int32Array(
+    message.slots,
+    SLOT_COUNT * 4,
+    SLOT_COUNT,
+  );
   concurrency = message.concurrency;
   if (message.init !== undefined) {
     const entry = define(message.init);
@@ -202,6 +237,59 @@ function receive(message: RunMessage): void {
     for (const item of message.tasks) queue.push(item);
   }
   pump();
+}
+
+/** The pool stopped the task in a slot: its signal aborts. */
+function abort(message: AbortMessage): void {
+  const run = runs[message.slot];
+  // Absent: the task ended before the message came.
+  if (run === undefined) return;
+  // A child process's flags are its own: the message sets them.
+  Atomics.store(host.aborts, message.slot, message.kind);
+  run.abort(message.kind, message.message);
+}
+
+/** Takes the progress values to send, flat (`slot, value` per run). */
+function takeProgress(): unknown[] | undefined {
+  if (progressRuns.length === 0) return undefined;
+  const progress: unknown[] = [];
+  for (const run of progressRuns) {
+    progress.push(run.slot, run.latest);
+    run.latest = undefined;
+    run.queued = false;
+  }
+  progressRuns = [];
+  if (progressTimer !== undefined) {
+    clearTimeout(progressTimer);
+    progressTimer = undefined;
+  }
+  lastProgress = performance.now();
+  return progress;
+}
+
+function sendProgress(): void {
+  progressTimer = undefined;
+  const progress = takeProgress();
+  if (progress === undefined || dead) return;
+  try {
+    send({ t: MSG_PROGRESS, progress });
+  } catch {
+    send({ t: MSG_PROGRESS, progress: cloneableProgress(progress) });
+  }
+}
+
+/** The progress values that can be cloned (the others are dropped). */
+function cloneableProgress(progress: unknown[]): unknown[] {
+  const kept: unknown[] = [];
+  for (let i = 0; i < progress.length; i += 2) {
+    try {
+      structuredClone(progress[i + 1]);
+      kept.push(progress[i], progress[i + 1]);
+    } catch {
+      // Dropped: a value that cannot be cloned never reaches the caller.
+    }
+  }
+  return kept;
 }
 
 function define(def: FnDef): Entry {
@@ -250,6 +338,9 @@ function pump(): void {
       const args = queue[head + 3] as unknown[];
       queue[head + 3] = undefined;
       head += TASK_STRIDE;
+      // The flag of an earlier task in this slot (the pool writes it only
+      // once this one is claimed).
+      Atomics.store(host.aborts, slot, 0);
       if (!claim(slot)) {
         out.push(slot, STATUS_SKIPPED, undefined);
         pushTimes(0, 0);
@@ -264,9 +355,10 @@ function pump(): void {
         flush();
         now = performance.now();
       }
-      now = mode === MODE_CALL
-        ? call(slot, entry, args, now)
-        : chunk(slot, entry, args, now);
+      const run = runs[slot] = new WorkerRun(slot, mode, host);
+      now = (mode & MODE_CHUNK) === 0
+        ? call(slot, run, entry, args, now)
+        : chunk(slot, run, entry, args, now);
       if (now - lastFlush >= FLUSH_INTERVAL_MS) flush();
     }
     if (head === queue.length) {
@@ -280,11 +372,17 @@ function pump(): void {
 }
 
 /** Runs one call; returns the time it ended (or went async). */
-function call(slot: number, entry: Entry, args: unknown[], start: number) {
+function call(
+  slot: number,
+  run: WorkerRun,
+  entry: Entry,
+  args: unknown[],
+  start: number,
+) {
   let value: unknown;
   try {
     if (entry.error !== undefined) throw entry.error;
-    value = entry.fn!(...args);
+    value = callInTask(run, entry.fn!, args);
   } catch (error) {
     return finish(slot, entry, STATUS_ERROR, wireOf(error, entry), start);
   }
@@ -302,20 +400,26 @@ function call(slot: number, entry: Entry, args: unknown[], start: number) {
  * Applies the function to each item of a chunk, in order, awaiting async
  * results one by one; stops at the first failure (map never reads past it).
  */
-function chunk(slot: number, entry: Entry, items: unknown[], start: number) {
+function chunk(
+  slot: number,
+  run: WorkerRun,
+  entry: Entry,
+  items: unknown[],
+  start: number,
+) {
   const results: unknown[] = [];
   for (let index = 0; index < items.length; index++) {
     let value: unknown;
     try {
       if (entry.error !== undefined) throw entry.error;
-      value = entry.fn!(items[index]);
+      value = callInTask(run, entry.fn!, [items[index]]);
     } catch (error) {
       results.push(false, wireOf(error, entry));
       break;
     }
     if (isThenable(value)) {
       active++;
-      chunkAsync(slot, entry, items, index, value, results, start);
+      chunkAsync(slot, run, entry, items, index, value, results, start);
       return performance.now();
     }
     results.push(true, value);
@@ -325,6 +429,7 @@ function chunk(slot: number, entry: Entry, items: unknown[], start: number) {
 
 async function chunkAsync(
   slot: number,
+  run: WorkerRun,
   entry: Entry,
   items: unknown[],
   index: number,
@@ -335,7 +440,7 @@ async function chunkAsync(
   try {
     results.push(true, await pending);
     for (index++; index < items.length; index++) {
-      results.push(true, await entry.fn!(items[index]));
+      results.push(true, await callInTask(run, entry.fn!, [items[index]]));
     }
   } catch (error) {
     results.push(false, wireOf(error, entry));
@@ -367,6 +472,8 @@ function finish(
   isChunk = false,
 ): number {
   const now = performance.now();
+  runs[slot]!.end();
+  runs[slot] = undefined;
   if (isChunk) chunkSlots.add(slot);
   const ms = now - start;
   entry.ms = entry.ms === undefined ? ms : entry.ms * 0.75 + ms * 0.25;
@@ -409,15 +516,26 @@ function flush(): void {
   const results = out;
   const times = outTimes.slice(0, outTimesLength);
   const transfer = outTransfer;
+  // Progress goes first: a task's last value arrives before its result.
+  const progress = takeProgress();
   out = [];
   outTimesLength = 0;
   outTransfer = undefined;
   try {
-    post({ t: MSG_DONE, results, times } satisfies DoneMessage, transfer);
+    const message: DoneMessage = { t: MSG_DONE, results, times };
+    if (progress !== undefined) message.progress = progress;
+    post(message, transfer);
   } catch {
     // Some result cannot be cloned: find it, and fail only its task.
     post(
-      { t: MSG_DONE, results: cloneable(results), times } satisfies DoneMessage,
+      {
+        t: MSG_DONE,
+        results: cloneable(results),
+        times,
+        progress: progress === undefined
+          ? undefined
+          : cloneableProgress(progress),
+      } satisfies DoneMessage,
     );
   }
   chunkSlots.clear();

@@ -22,6 +22,7 @@ import {
   validateSignal,
   validateTimeout,
 } from "./_validate.ts";
+import { parseShutdownOptions } from "./_run_options.ts";
 import { PoolQueue } from "./_pool_queue.ts";
 import { type Moment, TimeHistogram, Utilization } from "./_stats.ts";
 import { Backpressure } from "./_backpressure.ts";
@@ -545,17 +546,7 @@ export class AsyncExecutor extends EventTarget implements Executor {
    */
   shutdown(options?: ShutdownOptions): Promise<void> {
     try {
-      const opts = validateOptions(options);
-      const wait = opts.wait ?? true;
-      const cancelFutures = opts.cancelFutures ?? false;
-      if (typeof wait !== "boolean") {
-        throw new TypeError(`'wait' must be a boolean, got ${typeof wait}`);
-      }
-      if (typeof cancelFutures !== "boolean") {
-        throw new TypeError(
-          `'cancelFutures' must be a boolean, got ${typeof cancelFutures}`,
-        );
-      }
+      const { wait, cancelFutures } = parseShutdownOptions(options);
       this.#shutdown = true;
       this.#backpressure.close(new ExecutorShutdownError());
       if (cancelFutures) {

@@ -34,6 +34,60 @@ export interface RunOptions {
    * reordered.
    */
   priority?: number;
+  /**
+   * Runs the task again when it throws or its worker dies, up to
+   * `retry.attempts` runs in all (see {@linkcode RetryOptions}). A stopped run
+   * (cancel, signal, timeout) is never retried; `timeout` spans every
+   * attempt.
+   */
+  retry?: RetryOptions;
+  /**
+   * Milliseconds before the task may start. Meanwhile its future is
+   * `pending` (cancellable), and `priority` orders it once the delay passed.
+   */
+  delay?: number;
+  /**
+   * Receives, on the caller's side and in order, the values the task reports
+   * with `currentTask().progress()`; never after the future settled.
+   */
+  onProgress?: (value: unknown) => void;
+}
+
+/**
+ * How a task is retried: the `retry` option of `run` and `map`.
+ *
+ * @example Usage
+ * ```ts
+ * import { AsyncExecutor, type RetryOptions } from "@concurrent/futures";
+ * import { assertEquals } from "@std/assert";
+ *
+ * await using executor = new AsyncExecutor();
+ * let calls = 0;
+ * const retry: RetryOptions = { attempts: 3, delay: 1, jitter: false };
+ * const value = await executor.run(() => {
+ *   if (++calls < 3) throw new Error("flaky");
+ *   return calls;
+ * }, [], { retry });
+ * assertEquals(value, 3);
+ * ```
+ */
+export interface RetryOptions {
+  /** Runs in all, the first included: an integer >= 1 (1 means no retry). */
+  attempts: number;
+  /** Milliseconds before the first retry; default 100. */
+  delay?: number;
+  /**
+   * `"exponential"` (the default) doubles the delay at each retry;
+   * `"fixed"` keeps it.
+   */
+  backoff?: "fixed" | "exponential";
+  /** The cap on one delay, in milliseconds; default 30 000. */
+  maxDelay?: number;
+  /**
+   * Draw each delay uniformly from `[delay / 2, delay]` (default `true`), so
+   * that many clients do not retry in step.
+   */
+  jitter?: boolean;
 }
 
 /**
@@ -152,6 +206,8 @@ export interface MapOptions {
   ordered?: boolean;
   /** Stops the iteration and cancels what it holds when aborted. */
   signal?: AbortSignal;
+  /** Retries a chunk that fails, as a whole (see {@linkcode RetryOptions}). */
+  retry?: RetryOptions;
 }
 
 /**
@@ -216,7 +272,8 @@ export interface Executor extends AsyncDisposable {
    * @typeParam R The return type.
    * @param fn The callable.
    * @param args Its arguments, as an array.
-   * @param options `signal`, `timeout`, `transfer`.
+   * @param options `signal`, `timeout`, `transfer`, `priority`, `retry`,
+   * `delay`, `onProgress`.
    * @returns The future of its result.
    */
   run<A extends unknown[], R>(

@@ -16,3 +16,4 @@ export * from "./async_executor.ts";
 export * from "./worker_pool_executor.ts";
 export * from "./process_pool_executor.ts";
 export * from "./transfer.ts";
+export * from "./task_context.ts";

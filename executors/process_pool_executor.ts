@@ -37,9 +37,11 @@ export interface ProcessPoolExecutorOptions
  * (`Deno.execPath()`), so a task can be killed, limited and sandboxed:
  *
  * - Stopping a running task (`cancel({ force: true })`, an aborted
- *   `signal`, a `timeout`) kills its process (SIGTERM, then SIGKILL after
- *   200 ms), even a task stuck in `while (true) {}`, which a thread cannot
- *   stop (see {@linkcode WorkerPoolExecutor}).
+ *   `signal`, a `timeout`) aborts its `currentTask().signal` (by a message:
+ *   processes share no memory, so a loop that never yields does not see
+ *   it) and, unless the task ends within `stopGrace`, kills its process
+ *   (SIGTERM, then SIGKILL after 200 ms), even a task stuck in `while (true)
+ *   {}`, which a thread cannot stop (see {@linkcode WorkerPoolExecutor}).
  * - `maxMemory` caps each child's heap; `permissions` become its flags.
  * - A child that dies (killed, out of memory, `Deno.exit()`) fails the tasks
  *   it had started with `WorkerCrashedError`, whose `cause` says why; those

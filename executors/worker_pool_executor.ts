@@ -21,16 +21,20 @@ import {
   validateInteger,
   validateMaxQueue,
   validateOptions,
-  validatePriority,
   validateSignal,
   validateTimeout,
 } from "./_validate.ts";
+import { parseRunOptions, parseShutdownOptions } from "./_run_options.ts";
+import { type Retry, retryDelay } from "./_retry.ts";
 import {
+  ABORT_CANCEL,
+  ABORT_TIMEOUT,
   type FnDef,
   MSG_CLOSING,
   MSG_DONE,
   MSG_FATAL,
   MSG_INIT_FAILED,
+  MSG_PROGRESS,
   MSG_READY,
   RESULT_STRIDE,
   STATUS_OK,
@@ -52,16 +56,18 @@ import {
 } from "./_pool_dispatch.ts";
 import {
   chunkResults,
+  DELAYED,
   DONE,
   PoolFuture,
   PoolTask,
   QUEUED,
-  RUNNING,
+  RETRYING,
   SENT,
-  settle,
+  setExtras,
+  type TaskExtras,
   type TaskOwner,
-  type TaskState,
 } from "./_pool_task.ts";
+import { PoolLedger } from "./_pool_ledger.ts";
 import { PoolWorker, type WorkerListener } from "./_pool_worker.ts";
 import { canUnref } from "./_pool_unref.ts";
 import { IdleRetirement } from "./_pool_idle.ts";
@@ -95,7 +101,25 @@ const EARLY_REPLACEMENT_MS = 2;
  */
 const MAX_FRUITLESS_CRASHES = 3;
 
+/** Whether a `map` chunk's flat results end with a failed item. */
+function chunkFailed(payload: unknown): boolean {
+  const flat = payload as unknown[];
+  return flat.length > 0 && flat[flat.length - 2] === false;
+}
+
 let pools = 0;
+
+/** How a worker ended, for `#crash`. */
+interface CrashOptions {
+  /** The message of the WorkerCrashedError its other tasks fail with. */
+  message: string;
+  /** That error's `cause`. */
+  cause: unknown;
+  /** Whether it is stopped to end a task (else it died). */
+  stopped?: boolean;
+  /** The error of the "workerexit" event; default `cause`. */
+  exitError?: unknown;
+}
 
 /**
  * Runs tasks on Deno Web Workers (module workers), for CPU-bound work. Its
@@ -125,15 +149,21 @@ let pools = 0;
  * only when a worker is about to be free.
  *
  * Stopping a running task (`cancel({ force: true })`, an aborted `signal`,
- * a `timeout`) settles its future at once, terminates its worker and
- * replaces it. Deno 2.9.6 cannot interrupt JavaScript that never yields in
- * a worker thread (denoland/deno PR 35657): a task stuck in `while (true)
- * {}` keeps its thread (and a core) busy until its loop ends, though it never
+ * a `timeout`) settles its future at once and aborts the task's
+ * `currentTask().signal`. The pool flags the stop in memory shared with the
+ * worker, so `signal.aborted` turns `true` within a millisecond even for
+ * code that never yields (its abort event runs when the worker next gets a
+ * turn): a loop that checks it ends and frees its thread. A task that
+ * returns or throws within `stopGrace` ms keeps its worker; otherwise the
+ * worker is terminated and replaced. Deno 2.9.6 cannot interrupt
+ * JavaScript that never yields in a worker thread (denoland/deno PR
+ * 35657): a task stuck in `while (true) {}` that never checks its signal
+ * keeps its thread (and a core) busy until its loop ends, though it never
  * keeps the program from exiting. Tasks that must really stop belong on a
- * {@linkcode ProcessPoolExecutor}, whose workers are processes. The other
- * tasks the worker had started fail with `WorkerCrashedError`; those it had not
- * started go back to the front of the queue (one that counted as running
- * stays `running` there). The same holds when a worker dies: an error that
+ * {@linkcode ProcessPoolExecutor}, whose workers are processes. When a
+ * worker is terminated, the other tasks it had started fail with
+ * `WorkerCrashedError`; those it had not started go back to the front of
+ * the queue (one that counted as running stays `running` there). The same holds when a worker dies: an error that
  * escapes every task (an uncaught exception in a timer, an unhandled
  * rejection; the worker's runtime catches it, reports it as the
  * `WorkerCrashedError`'s `cause`, and the pool ends the worker), a task
@@ -170,6 +200,8 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
   readonly #idleTimeout: number | undefined;
   readonly #maxTasksPerWorker: number;
   readonly #concurrency: number;
+  /** Ms a stopped task may take to end by itself before its worker is. */
+  readonly #stopGrace: number;
   readonly #permissions: Deno.PermissionOptions | undefined;
   readonly #name: string;
   readonly #init: FnDef | undefined;
@@ -182,13 +214,10 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
   #spawned = 0;
   #queue = new PoolQueue<PoolTask>();
   #seq = 0;
-  // Tasks by state, and settled tasks by outcome.
-  #queued = 0;
-  #pending = 0;
-  #running = 0;
-  #completed = 0;
-  #failed = 0;
-  #cancelled = 0;
+  /** Tasks by state, and settled tasks by outcome. */
+  readonly #ledger = new PoolLedger();
+  /** Tasks waiting for a delay or a retry, on no queue or worker. */
+  readonly #waitingTasks = new Set<PoolTask>();
   readonly #functions = new PoolFunctions();
   #dispatchScheduled = false;
   /** Workers that died in a row without a single answer. */
@@ -253,6 +282,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
       "concurrentTasksPerWorker",
       1,
     ) ?? 1;
+    this.#stopGrace = validateInteger(opts.stopGrace, "stopGrace", 0) ?? 100;
     pools++;
     this.#backend = (opts as { [kBackend]?: PoolBackend })[kBackend];
     const name = opts.name ??
@@ -315,10 +345,21 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     this.#mapHost = {
       parallelism: this.#maxWorkers * this.#concurrency,
       checkOpen: () => this.#checkOpen(),
-      submitChunk: <T, R>(fn: Callable<[T], R>, items: T[]) =>
-        this.#enqueue(fn, items, true, undefined, 0).future as Future<
-          Settled<Awaited<R>>[]
-        >,
+      submitChunk: <T, R>(fn: Callable<[T], R>, items: T[], retry?: Retry) =>
+        this.#enqueue(
+          fn,
+          items,
+          true,
+          undefined,
+          0,
+          retry === undefined ? undefined : {
+            retry,
+            firstAttempt: 1,
+            run: 1,
+            onProgress: undefined,
+            waitTimer: undefined,
+          },
+        ).future as Future<Settled<Awaited<R>>[]>,
       ready: () => this.ready(),
       hasRoom: () => this.#waiting() < this.#backpressure.limit,
     };
@@ -360,9 +401,23 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
    * Schedules `fn(...args)` with per-task options.
    *
    * - `signal`: when aborted, the task is cancelled; a running task is
-   *   stopped (its worker is terminated and replaced).
-   * - `timeout`: ms from the call; then the future fails with `TimeoutError`
-   *   and the task is stopped the same way if it is running.
+   *   stopped (its `currentTask().signal` aborts; its worker is terminated
+   *   and replaced unless the task ends within `stopGrace`).
+   * - `timeout`: ms from the call, across every attempt; then the future
+   *   fails with `TimeoutError` and the task is stopped the same way if it
+   *   is running.
+   * - `retry`: a run that throws, or whose worker dies, runs again after a
+   *   delay (see `RetryOptions`), never after a stop. The future stays
+   *   `running` through the waits. A task whose arguments were transferred
+   *   is not retried (they went with the first run).
+   * - `delay`: ms before the task may start; it is `pending` (cancellable)
+   *   meanwhile, then takes its place by `priority`.
+   * - `onProgress`: receives, on this thread and in order, the values the
+   *   task reports with `currentTask().progress()`, never after the future
+   *   settled. Values reported faster than one per millisecond are
+   *   coalesced (the latest wins); the last one arrives before the result;
+   *   one that cannot be cloned is dropped.
+   * - `priority`: lower starts first among the tasks still waiting.
    * - `transfer`: objects moved to the worker rather than copied. They are
    *   moved at the call: detached when `run` returns, even if the task still
    *   waits for a worker. (If the arguments cannot be cloned the future fails
@@ -375,13 +430,15 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
    * @typeParam R The return type.
    * @param fn A self-contained function or a {@linkcode Task}.
    * @param args Its arguments, as an array.
-   * @param options `signal`, `timeout` and `transfer`.
+   * @param options `signal`, `timeout`, `transfer`, `priority`, `retry`,
+   * `delay` and `onProgress`.
    * @returns The future of its result. It fails with the `DOMException`
    * `DataCloneError` when the arguments cannot be cloned.
    * @throws {ExecutorShutdownError} `shutdown()` has begun.
    * @throws {BrokenExecutorError} The pool is broken.
    * @throws {TypeError} `fn`, `args` or an option has the wrong type.
-   * @throws {RangeError} `timeout` is negative.
+   * @throws {RangeError} A number is out of range (a negative `timeout`
+   * or `delay`, `retry.attempts` below 1, ...).
    *
    * @example Usage
    * ```ts
@@ -405,18 +462,19 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     options?: RunOptions,
   ): Future<Awaited<R>> {
     if (!Array.isArray(args)) throw new TypeError("'args' must be an array");
-    const opts = validateOptions(options);
-    const signal = validateSignal(opts.signal);
-    const timeout = validateTimeout(opts.timeout);
-    const priority = validatePriority(opts.priority);
-    let transfer = opts.transfer;
-    if (transfer !== undefined && !Array.isArray(transfer)) {
-      throw new TypeError("'transfer' must be an array");
-    }
+    const {
+      signal,
+      timeout,
+      priority,
+      retry,
+      delay,
+      onProgress,
+      firstAttempt,
+      transfer: list,
+    } = parseRunOptions(options);
+    let transfer = list;
     let callArgs: unknown[] = args;
-    if (
-      transfer !== undefined && transfer.length > 0 && !signal?.aborted
-    ) {
+    if (transfer !== undefined && !signal?.aborted) {
       // Checked first: nothing is moved for a call that throws.
       this.#checkOpen();
       this.#functions.id(fn);
@@ -429,13 +487,31 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
       } catch (error) {
         const future = new PoolFuture<Awaited<R>>();
         future.setException(error);
-        this.#failed++;
+        this.#ledger.failed++;
         return future;
       }
     } else {
       transfer = undefined;
     }
-    const task = this.#enqueue(fn, callArgs, false, transfer, priority);
+    const extra: TaskExtras | undefined = retry === undefined &&
+        delay === undefined && onProgress === undefined && firstAttempt === 1
+      ? undefined
+      : {
+        retry,
+        firstAttempt,
+        run: 1,
+        onProgress,
+        waitTimer: undefined,
+      };
+    const task = this.#enqueue(
+      fn,
+      callArgs,
+      false,
+      transfer,
+      priority,
+      extra,
+      delay,
+    );
     const future = task.future;
     if (signal !== undefined) {
       if (signal.aborted) {
@@ -522,17 +598,8 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
   shutdown(options?: ShutdownOptions): Promise<void> {
     let wait: boolean;
     try {
-      const opts = validateOptions(options);
-      wait = opts.wait ?? true;
-      const cancelFutures = opts.cancelFutures ?? false;
-      if (typeof wait !== "boolean") {
-        throw new TypeError(`'wait' must be a boolean, got ${typeof wait}`);
-      }
-      if (typeof cancelFutures !== "boolean") {
-        throw new TypeError(
-          `'cancelFutures' must be a boolean, got ${typeof cancelFutures}`,
-        );
-      }
+      let cancelFutures: boolean;
+      ({ wait, cancelFutures } = parseShutdownOptions(options));
       this.#shutdown = true;
       this.#backpressure.close(new ExecutorShutdownError());
       this.#drained ??= Promise.withResolvers<void>();
@@ -593,11 +660,12 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     return {
       workers,
       busy,
-      queued: this.#queued + this.#pending,
-      running: this.#running,
-      completed: this.#completed,
-      failed: this.#failed,
-      cancelled: this.#cancelled,
+      queued: this.#ledger.queued + this.#ledger.pending +
+        this.#ledger.delayed,
+      running: this.#ledger.running + this.#ledger.retrying,
+      completed: this.#ledger.completed,
+      failed: this.#ledger.failed,
+      cancelled: this.#ledger.cancelled,
       waitTime: this.#waitTime.snapshot(),
       runTime: this.#runTime.snapshot(),
       utilization: this.#utilization.value(),
@@ -649,8 +717,9 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
    * still free (see _backpressure.ts).
    */
   #waiting(): number {
-    const free = this.#maxWorkers * this.#concurrency - this.#running;
-    const pending = this.#queued + this.#pending;
+    const ledger = this.#ledger;
+    const free = this.#maxWorkers * this.#concurrency - ledger.running;
+    const pending = ledger.queued + ledger.pending + ledger.delayed;
     return free > 0 ? pending - free : pending;
   }
 
@@ -667,6 +736,8 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     chunk: boolean,
     transfer: Transferable[] | undefined,
     priority: number,
+    extra?: TaskExtras,
+    delay?: number,
   ): PoolTask {
     this.#checkOpen();
     const fnId = this.#functions.id(fn);
@@ -685,9 +756,22 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     );
     // One clock read per turn of submits: the wait time counts from then.
     task.submitted = this.#now ??= { time: performance.now() };
-    this.#queue.push(task);
-    this.#queued++;
     this.#active = true;
+    if (extra !== undefined) {
+      setExtras(task, extra);
+      if (delay !== undefined) {
+        // Pending meanwhile; the timer keeps the program alive.
+        this.#ledger.delay(task);
+        this.#waitingTasks.add(task);
+        extra.waitTimer = setTimeout(() => this.#waited(task), delay);
+        if (this.#backpressure.limit !== Infinity) {
+          this.#backpressure.grew(this.#waiting());
+        }
+        return task;
+      }
+    }
+    this.#queue.push(task);
+    this.#ledger.queue(task);
     if (this.#backpressure.limit !== Infinity) {
       this.#backpressure.grew(this.#waiting());
     }
@@ -726,22 +810,20 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
       const worker = choice === SPAWN ? this.#spawn() : this.#workers[choice];
       if (worker === undefined) return; // spawning failed: broken
       queue.shift();
-      this.#queued--;
       task.cost = context.cost;
       // A task put back after a crash may be marked running already.
-      const wasRunning = task.future.running();
-      worker.assign(task, this.#functions.def, runningLimit);
-      const state = task.state as TaskState;
-      if (wasRunning && state === SENT) worker.promote(task);
-      if ((task.state as TaskState) === RUNNING) {
-        this.#running++;
-        if (!wasRunning) this.#markRunning(task);
-      } else {
-        this.#pending++;
-      }
+      this.#ledger.sent(
+        task,
+        worker.assign(
+          task,
+          this.#functions.def,
+          runningLimit,
+          task.future.running(),
+        ),
+      );
       // Its last task: the replacement starts now (see _pool_recycle.ts).
       if (
-        worker.sent >= worker.quota && this.#queued > 0 &&
+        worker.sent >= worker.quota && this.#ledger.queued > 0 &&
         task.cost >= EARLY_REPLACEMENT_MS
       ) {
         this.#spawnReplacement(worker);
@@ -751,19 +833,13 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     for (const worker of this.#workers) {
       for (const failure of worker.flush()) failures.push(failure);
     }
-    for (const [task] of failures) {
-      this.#leave(task);
-      this.#failed++;
+    if (failures.length === 0) return;
+    for (const worker of [...this.#workers]) {
+      if (worker.inFlight === 0) this.#becameIdle(worker);
     }
-    if (failures.length > 0) {
-      for (const worker of [...this.#workers]) {
-        if (worker.inFlight === 0) this.#becameIdle(worker);
-      }
-    }
-    for (const [task, error] of failures) {
-      settle(task, () => task.future.setException(error));
-    }
-    if (failures.length > 0) this.#changed();
+    const errors = new Map(failures);
+    this.#ledger.settleAll([...errors.keys()], (task) => errors.get(task));
+    this.#changed();
   }
 
   /** Starts a worker's replacement early (see _pool_recycle.ts). */
@@ -773,10 +849,6 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     if (others >= this.#maxWorkers) return;
     const replacement = this.#spawn();
     if (replacement !== undefined) replacement.replaces = worker;
-  }
-
-  #markRunning(task: PoolTask): void {
-    if (task.future.state === "pending") task.future.setRunningOrNotifyCancel();
   }
 
   #spawn(): PoolWorker | undefined {
@@ -813,7 +885,13 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
   #onMessage(worker: PoolWorker, message: WorkerMessage): void {
     switch (message.t) {
       case MSG_DONE:
+        if (message.progress !== undefined) {
+          this.#onProgress(worker, message.progress);
+        }
         this.#onDone(worker, message.results, message.times);
+        break;
+      case MSG_PROGRESS:
+        this.#onProgress(worker, message.progress);
         break;
       case MSG_READY:
         worker.ready = true;
@@ -838,15 +916,27 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
             "A worker failed to start",
           );
         } else {
-          this.#crash(
-            worker,
-            undefined,
-            `The worker running this task closed itself (${how})`,
-            undefined,
-            new Error(`The worker closed itself (${how})`),
-          );
+          this.#crash(worker, {
+            message: `The worker running this task closed itself (${how})`,
+            cause: undefined,
+            exitError: new Error(`The worker closed itself (${how})`),
+          });
         }
         break;
+      }
+    }
+  }
+
+  /** Hands progress values to the callers (never after their task settled). */
+  #onProgress(worker: PoolWorker, progress: unknown[]): void {
+    for (let i = 0; i < progress.length; i += 2) {
+      const task = worker.taskAt(progress[i] as number);
+      const onProgress = task?.extra?.onProgress;
+      if (onProgress === undefined || task!.future.done()) continue;
+      try {
+        onProgress(progress[i + 1]);
+      } catch (error) {
+        reportError(error);
       }
     }
   }
@@ -855,6 +945,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     this.#fruitless = 0;
     const settled: unknown[] = [];
     const offset = worker.clockOffset;
+    const ledger = this.#ledger;
     let busy = 0;
     for (
       let i = 0, t = 0;
@@ -875,9 +966,16 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
       // From when it started to when it was submitted, on our clock.
       times[t + 1] += offset - task.submitted.time;
       busy += ms;
-      this.#leave(task);
-      if (status === STATUS_OK) this.#completed++;
-      else this.#failed++;
+      if (
+        task.extra?.retry !== undefined &&
+        (status !== STATUS_OK || (task.chunk && chunkFailed(results[i + 2])))
+      ) {
+        // Another run, unless the retries are used up.
+        if (this.#retry(task)) continue;
+      }
+      ledger.leave(task);
+      if (status === STATUS_OK) ledger.completed++;
+      else ledger.failed++;
       settled.push(task, status, results[i + 2]);
     }
     // Recorded in loops of their own, keeping the loop above small enough
@@ -898,7 +996,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
         future.setResult(chunk ? chunkResults(payload) : payload);
       }
     }
-    if (this.#queued > 0) this.#scheduleDispatch();
+    if (ledger.queued > 0) this.#scheduleDispatch();
     this.#changed();
   }
 
@@ -908,111 +1006,156 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     while (worker.running < limit) {
       const task = worker.nextPending();
       if (task === undefined) break;
-      worker.promote(task);
-      this.#pending--;
-      this.#running++;
-      this.#markRunning(task);
+      this.#ledger.promote(task);
     }
-  }
-
-  /**
-   * Takes a task out of the pool's books (it is about to be settled): its
-   * state count, its timer and its abort listener.
-   */
-  #leave(task: PoolTask): void {
-    switch (task.state) {
-      case QUEUED:
-        this.#queued--;
-        break;
-      case SENT:
-        this.#pending--;
-        break;
-      case RUNNING:
-        this.#running--;
-        break;
-    }
-    task.state = DONE;
-    task.args = task.transfer = undefined;
-    if (task.timer !== undefined) clearTimeout(task.timer);
-    task.signal?.removeEventListener("abort", task.onAbort!);
-    task.timer = task.signal = task.onAbort = undefined;
   }
 
   // ------------------------------------------------------ cancel & timeout
 
   #beforeCancel(task: PoolTask): void {
-    if (task.state === QUEUED) {
-      this.#leave(task);
-      this.#cancelled++;
+    const ledger = this.#ledger;
+    if (task.state === QUEUED || task.state === DELAYED) {
+      this.#waitingTasks.delete(task);
+      ledger.leave(task);
+      ledger.cancelled++;
       this.#changed();
     } else if (task.state === SENT) {
       const worker = task.worker!;
       if (worker.revoke(task)) {
-        this.#leave(task);
-        this.#cancelled++;
+        ledger.leave(task);
+        ledger.cancelled++;
         this.#lightened(worker);
-        this.#changed();
       } else {
         // The worker has just started it: it is running, not cancellable.
-        worker.promote(task);
-        this.#pending--;
-        this.#running++;
-        this.#markRunning(task);
-        this.#changed();
+        ledger.promote(task);
       }
+      this.#changed();
     }
   }
 
   /** `cancel({ force: true })` on a running task. */
   #forceStop(task: PoolTask): boolean {
     if (task.state === DONE) return false;
-    const worker = task.worker;
-    const started = worker !== undefined && !worker.revoke(task);
-    this.#leave(task);
-    this.#cancelled++;
-    if (started) {
-      this.#crash(
-        worker,
-        undefined,
-        "The worker running this task was terminated to stop another task " +
-          "(cancel({ force: true }))",
-        task,
-      );
-    } else if (worker !== undefined) {
-      this.#lightened(worker);
-    }
-    this.#changed();
+    this.#stopTask(task);
     return true;
   }
 
   #timedOut(task: PoolTask, timeout: number): void {
     task.timer = undefined;
     if (task.state === DONE) return;
-    const error = new TimeoutError(`The task did not finish in ${timeout} ms`);
+    this.#stopTask(
+      task,
+      new TimeoutError(`The task did not finish in ${timeout} ms`),
+    );
+  }
+
+  /**
+   * Stops a task that is not done: cancelled (`error` undefined: the
+   * future's `cancel` settles it) or failed with `error` (a timeout), never
+   * retried. One its worker started has its signal aborted and `stopGrace`
+   * ms to end by itself; then its worker is stopped (at once without grace).
+   */
+  #stopTask(task: PoolTask, error?: unknown): void {
     const worker = task.worker;
     const started = worker !== undefined && !worker.revoke(task);
-    this.#leave(task);
-    this.#failed++;
+    const ledger = this.#ledger;
     if (started) {
-      this.#crash(
-        worker,
-        error,
-        "The worker running this task was terminated to stop a task that " +
-          "timed out",
+      worker.stop(
         task,
+        error === undefined ? ABORT_CANCEL : ABORT_TIMEOUT,
+        error === undefined ? "The future was cancelled" : String(
+          (error as Error).message,
+        ),
+        this.#stopGrace,
+        (worker) => this.#graceOver(worker, error === undefined),
       );
+    }
+    this.#waitingTasks.delete(task);
+    ledger.leave(task);
+    if (error === undefined) ledger.cancelled++;
+    else ledger.failed++;
+    if (started) {
+      if (this.#stopGrace === 0) this.#graceOver(worker, error === undefined);
     } else if (worker !== undefined) {
       this.#lightened(worker);
     }
-    settle(task, () => task.future.setException(error));
+    if (error !== undefined && !task.future.done()) {
+      task.future.setException(error);
+    }
     this.#changed();
   }
 
-  /** Cancels every task not running: queued, and sent ahead. */
+  /**
+   * A stopped task did not end within `stopGrace`: its worker is stopped
+   * (and replaced on demand); the other tasks it had started fail.
+   */
+  #graceOver(worker: PoolWorker, cancelled: boolean): void {
+    this.#crash(worker, {
+      message: cancelled
+        ? "The worker running this task was terminated to stop another " +
+          "task (cancel({ force: true }))"
+        : "The worker running this task was terminated to stop a task " +
+          "that timed out",
+      cause: undefined,
+      stopped: true,
+    });
+  }
+
+  /** A delayed task may start now: it joins the queue by its priority. */
+  #waited(task: PoolTask): void {
+    task.extra!.waitTimer = undefined;
+    if (task.state !== DELAYED) return;
+    this.#waitingTasks.delete(task);
+    // Its wait time counts from now.
+    task.submitted = this.#now ??= { time: performance.now() };
+    this.#queue.push(task);
+    this.#ledger.queue(task);
+    this.#scheduleDispatch();
+  }
+
+  /**
+   * After a failed run (the task threw, or its worker died): runs the task
+   * again after the retry delay, if its retries allow, and returns `true`;
+   * else returns `false` (the caller settles it). A task whose arguments
+   * were transferred cannot run again: they went with the first run.
+   */
+  #retry(task: PoolTask): boolean {
+    const extra = task.extra;
+    const retry = extra?.retry;
+    if (
+      retry === undefined || extra!.run >= retry.attempts || task.moved ||
+      this.#broken !== undefined
+    ) {
+      return false;
+    }
+    this.#ledger.retreat(task);
+    this.#waitingTasks.add(task);
+    extra!.waitTimer = setTimeout(
+      () => this.#retryNow(task),
+      retryDelay(retry, extra!.run),
+    );
+    extra!.run++;
+    return true;
+  }
+
+  #retryNow(task: PoolTask): void {
+    task.extra!.waitTimer = undefined;
+    if (task.state !== RETRYING) return;
+    this.#waitingTasks.delete(task);
+    task.submitted = this.#now ??= { time: performance.now() };
+    this.#queue.push(task);
+    this.#ledger.queue(task);
+    this.#scheduleDispatch();
+  }
+
+  /** Cancels every task not running: queued, delayed and sent ahead. */
   #cancelPending(): void {
     const tasks: PoolTask[] = [];
     for (const task of this.#queue) {
       if (task.state === QUEUED) tasks.push(task);
+    }
+    for (const task of this.#waitingTasks) {
+      if (task.state === DELAYED) tasks.push(task);
     }
     for (const worker of this.#workers) {
       for (const task of worker.live()) {
@@ -1028,80 +1171,64 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     if (!worker.ready) {
       this.#break(error, "A worker failed to start");
     } else {
-      this.#crash(
-        worker,
-        error,
-        `The worker running this task died: ${describeError(error)}`,
-      );
+      this.#crash(worker, {
+        message: `The worker running this task died: ${describeError(error)}`,
+        cause: error,
+      });
     }
   }
 
   /**
    * Ends a worker that died or must be stopped: the tasks it had started
-   * (but `except`) fail with WorkerCrashedError, those it had not started go
-   * back to the front of the queue, and a new worker takes over on demand.
+   * (but `stopped`) fail with WorkerCrashedError, those it had not started
+   * go back to the front of the queue, and a new worker takes over on
+   * demand.
    */
-  #crash(
-    worker: PoolWorker,
-    cause: unknown,
-    message: string,
-    except?: PoolTask,
-    exitError: unknown = cause,
-  ): void {
+  #crash(worker: PoolWorker, how: CrashOptions): void {
     if (worker.dead) return;
-    // Stopped to end one of its tasks (`except`), or died.
-    if (except !== undefined) this.#retire(worker, "stopped");
+    const { message, cause, stopped = false } = how;
+    const exitError = "exitError" in how ? how.exitError : cause;
+    // Stopped to end one of its tasks, or died.
+    if (stopped) this.#retire(worker, "stopped");
     else this.#retire(worker, "crashed", exitError);
     const requeue: PoolTask[] = [];
     const failed: PoolTask[] = [];
     for (const task of worker.live()) {
-      if (task === except) continue;
       // The worker may still be running for a moment: the slot decides. A
       // task whose transferred objects went to the worker cannot be resent.
       if (worker.revoke(task) && !task.moved) requeue.push(task);
       else failed.push(task);
     }
-    for (const task of failed) {
-      this.#leave(task);
-      this.#failed++;
-    }
+    this.#requeue(requeue);
     if (
-      failed.length === 0 && except === undefined && requeue.length > 0 &&
+      failed.length === 0 && !stopped && requeue.length > 0 &&
       ++this.#fruitless >= MAX_FRUITLESS_CRASHES
     ) {
       // Workers die before they start any task: respawning cannot help.
-      this.#requeue(requeue);
       this.#break(
         exitError ?? new Error(message),
         `${MAX_FRUITLESS_CRASHES} workers died in a row`,
       );
       return;
     }
-    this.#requeue(requeue);
     // Tasks waiting in the queue for room on a worker now have a free one.
-    if (this.#queued > 0) this.#scheduleDispatch();
-    for (const task of failed) {
-      settle(task, () =>
-        task.future.setException(
-          new WorkerCrashedError(
-            message,
-            cause === undefined ? undefined : { cause },
-          ),
-        ));
-    }
+    if (this.#ledger.queued > 0) this.#scheduleDispatch();
+    this.#ledger.settleAll(
+      failed,
+      () =>
+        new WorkerCrashedError(
+          message,
+          cause === undefined ? undefined : { cause },
+        ),
+      (task) => this.#retry(task),
+    );
     this.#changed();
   }
 
   /** Puts tasks that no worker started back at the front of the queue. */
   #requeue(tasks: PoolTask[]): void {
     if (tasks.length === 0) return;
-    for (const task of tasks) {
-      if (task.state === SENT) this.#pending--;
-      else if (task.state === RUNNING) this.#running--;
-      task.state = QUEUED;
-      task.worker = undefined;
-      this.#queued++;
-    }
+    for (const task of tasks) this.#ledger.queue(task);
     this.#queue.unshift(tasks);
     this.#scheduleDispatch();
   }
@@ -1122,19 +1249,15 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
       if (task.state === QUEUED) tasks.push(task);
     }
     this.#queue.clear();
+    for (const task of this.#waitingTasks) tasks.push(task);
+    this.#waitingTasks.clear();
     for (const worker of this.#workers) {
       for (const task of worker.live()) tasks.push(task);
     }
     for (const worker of [...this.#workers]) {
       this.#retire(worker, "crashed", broken);
     }
-    for (const task of tasks) {
-      this.#leave(task);
-      this.#failed++;
-    }
-    for (const task of tasks) {
-      settle(task, () => task.future.setException(broken));
-    }
+    this.#ledger.settleAll(tasks, () => broken);
     this.#changed();
   }
 
@@ -1143,7 +1266,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
   /** A task left `worker` without an answer (revoked): it has room again. */
   #lightened(worker: PoolWorker): void {
     if (worker.inFlight === 0) this.#becameIdle(worker);
-    if (this.#queued > 0) this.#scheduleDispatch();
+    if (this.#ledger.queued > 0) this.#scheduleDispatch();
   }
 
   #becameIdle(worker: PoolWorker): void {
@@ -1151,7 +1274,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
     if (worker.sent >= worker.quota) {
       // Recycled after maxTasksPerWorker tasks; a fresh one comes on demand.
       this.#retire(worker, "recycled");
-      if (this.#queued > 0) this.#scheduleDispatch();
+      if (this.#ledger.queued > 0) this.#scheduleDispatch();
       return;
     }
     this.#idle.schedule();
@@ -1183,7 +1306,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
   #changed(): void {
     const backpressure = this.#backpressure;
     if (backpressure.full) backpressure.fell(this.#waiting());
-    if (this.#queued > 0 || this.#pending > 0 || this.#running > 0) return;
+    if (!this.#ledger.empty) return;
     if (this.#active) {
       this.#active = false;
       this.dispatchEvent(new Event("idle"));
@@ -1194,7 +1317,7 @@ export class WorkerPoolExecutor extends EventTarget implements Executor {
   /** After shutdown: once no task is left, stop every worker. */
   #checkDrained(): void {
     if (!this.#shutdown && this.#broken === undefined) return;
-    if (this.#queued > 0 || this.#pending > 0 || this.#running > 0) return;
+    if (!this.#ledger.empty) return;
     for (const worker of [...this.#workers]) {
       this.#retire(worker, "shutdown");
     }

@@ -73,6 +73,14 @@ export interface WorkerPoolExecutorOptions {
    * Tasks that start at once (a worker has room) do not count.
    */
   maxQueue?: number;
+  /**
+   * Milliseconds a stopped task (`cancel({ force: true })`, an aborted
+   * `signal`, a `timeout`) may take to end by itself (an integer >= 0).
+   * Its future settles at once and `currentTask().signal` aborts; a task
+   * that returns or throws within `stopGrace` keeps its worker, which takes
+   * the next task. Past it, the worker is stopped and replaced. Default 100.
+   */
+  stopGrace?: number;
 }
 
 /**

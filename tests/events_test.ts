@@ -84,6 +84,11 @@ Deno.test("workerexit reasons: crashed (with the error), stopped", async () => {
   const future = pool.submit(T.gated, flags, 0);
   await waitFor(() => hasStarted(flags, 0), "the task");
   future.cancel({ force: true });
+  // The task does not end by itself: stopped once stopGrace has passed.
+  await waitFor(
+    () => events.some(([, d]) => d.reason === "stopped"),
+    "the worker to be stopped",
+  );
   const stopped = events.filter(([, d]) => d.reason === "stopped");
   assertEquals(stopped.length, 1);
   assertEquals(stopped[0][1].error, undefined);
