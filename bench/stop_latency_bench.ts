@@ -27,19 +27,26 @@ const T = tasks<typeof import("./fixtures/context_tasks.ts")>(
 async function stopOnce(pool: WorkerPoolExecutor): Promise<number> {
   const flags = new Int32Array(new SharedArrayBuffer(4));
   const times = new Float64Array(new SharedArrayBuffer(8));
-  const future = pool.submit(T.spin, flags, times);
-  while (Atomics.load(flags, 0) === 0) {
-    await Atomics.waitAsync(flags, 0, 0, 1).value;
+  // A pending Atomics.waitAsync does not keep the program alive: this timer
+  // does, until the loop has ended (the worker may be idle by then).
+  const alive = setTimeout(() => {}, 60_000);
+  try {
+    const future = pool.submit(T.spin, flags, times);
+    while (Atomics.load(flags, 0) === 0) {
+      await Atomics.waitAsync(flags, 0, 0, 1).value;
+    }
+    // Let it spin a little first.
+    const spinUntil = performance.now() + 1;
+    while (performance.now() < spinUntil) { /* wait */ }
+    const stoppedAt = performance.timeOrigin + performance.now();
+    future.cancel({ force: true });
+    while (Atomics.load(flags, 0) !== 2) {
+      await Atomics.waitAsync(flags, 0, 1, 1).value;
+    }
+    return times[0] - stoppedAt;
+  } finally {
+    clearTimeout(alive);
   }
-  // Let it spin a little first.
-  const spinUntil = performance.now() + 1;
-  while (performance.now() < spinUntil) { /* wait */ }
-  const stoppedAt = performance.timeOrigin + performance.now();
-  future.cancel({ force: true });
-  while (Atomics.load(flags, 0) !== 2) {
-    await Atomics.waitAsync(flags, 0, 1, 1).value;
-  }
-  return times[0] - stoppedAt;
 }
 
 function percentile(sorted: number[], p: number): number {

@@ -105,9 +105,15 @@ export interface WorkerPoolStats {
   workers: number;
   /** Workers holding at least one task. */
   busy: number;
-  /** Tasks pending: waiting in the pool, or sent ahead to a worker. */
+  /**
+   * Tasks pending: waiting in the pool (or for their `delay`), or sent ahead
+   * to a worker.
+   */
   queued: number;
-  /** Tasks running (see the class notes on sending ahead). */
+  /**
+   * Tasks running (see the class notes on sending ahead), and those waiting
+   * to be retried.
+   */
   running: number;
   /** Tasks that finished with a value. */
   completed: number;

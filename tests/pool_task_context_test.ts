@@ -27,8 +27,9 @@ for (const how of ["cancel", "timeout"] as const) {
       reasons.push((event as CustomEvent).detail.reason);
     });
     const name = await pool.submit(() => self.name);
+    await pool.submit(T.attempt); // the module is loaded: the loop starts soon
     const future = pool.run(T.spin, [path], {
-      timeout: how === "timeout" ? 100 : undefined,
+      timeout: how === "timeout" ? 1_000 : undefined,
     });
     await waitFor(() => lines().includes("started"), "the loop to start");
     if (how === "cancel") future.cancel({ force: true });
