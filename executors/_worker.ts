@@ -39,7 +39,7 @@ import {
 } from "./_protocol.ts";
 import { cloneFailure, toWire, type WireError } from "./_errors_wire.ts";
 import { CLOSURE_HINT, compileSource } from "./_source.ts";
-import { callInTask } from "./_task_scope.ts";
+import { callInTask, isAsyncFunction, taskScope } from "./_task_scope.ts";
 import { type RunHost, WorkerRun } from "./_worker_run.ts";
 
 /** The parts of the worker's global scope this runtime uses. */
@@ -408,21 +408,38 @@ function chunk(
   start: number,
 ) {
   const results: unknown[] = [];
-  for (let index = 0; index < items.length; index++) {
-    let value: unknown;
-    try {
-      if (entry.error !== undefined) throw entry.error;
-      value = callInTask(run, entry.fn!, [items[index]]);
-    } catch (error) {
-      results.push(false, wireOf(error, entry));
-      break;
+  if (entry.error !== undefined) {
+    results.push(false, wireOf(entry.error, entry));
+    return finish(slot, entry, STATUS_OK, results, start, true);
+  }
+  const fn = entry.fn!;
+  // The whole chunk is one run: a plain function's items share one entry
+  // into the task scope (per item, it cost ~6% of a 20k-item map); an async
+  // function's calls each need their own async context (callInTask).
+  const perItem = isAsyncFunction(fn);
+  const scope = taskScope;
+  const previous = scope.current;
+  scope.current = run;
+  try {
+    for (let index = 0; index < items.length; index++) {
+      let value: unknown;
+      try {
+        value = perItem
+          ? callInTask(run, fn, [items[index]])
+          : fn(items[index]);
+      } catch (error) {
+        results.push(false, wireOf(error, entry));
+        break;
+      }
+      if (isThenable(value)) {
+        active++;
+        chunkAsync(slot, run, entry, items, index, value, results, start);
+        return performance.now();
+      }
+      results.push(true, value);
     }
-    if (isThenable(value)) {
-      active++;
-      chunkAsync(slot, run, entry, items, index, value, results, start);
-      return performance.now();
-    }
-    results.push(true, value);
+  } finally {
+    scope.current = previous;
   }
   return finish(slot, entry, STATUS_OK, results, start, true);
 }
