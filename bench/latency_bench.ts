@@ -37,7 +37,7 @@ import {
 // The peer is a bench-only dependency, pinned inline (see bench/deno.json).
 // deno-lint-ignore no-import-prefix
 import { FixedThreadPool } from "npm:poolifier-web-worker@0.5.15";
-import { Deserializer, Serializer } from "node:v8";
+import { encodeFrame, FrameReader } from "../executors/_frames.ts";
 import { parseArgs } from "@std/cli/parse-args";
 import type * as BenchTasks from "./fixtures/executors_tasks.ts";
 
@@ -117,17 +117,6 @@ async function atomicsWorker(): Promise<Case> {
   };
 }
 
-function encodeFrame(value: unknown): Uint8Array {
-  const serializer = new Serializer();
-  serializer.writeRawBytes(new Uint8Array(4));
-  serializer.writeHeader();
-  serializer.writeValue(value);
-  const frame = serializer.releaseBuffer();
-  new DataView(frame.buffer, frame.byteOffset, 4)
-    .setUint32(0, frame.byteLength - 4, true);
-  return frame;
-}
-
 /** The raw child process: frames over stdin/stdout. */
 function rawPipe(): Case {
   const child = new Deno.Command(Deno.execPath(), {
@@ -138,39 +127,20 @@ function rawPipe(): Case {
   }).spawn();
   const writer = child.stdin.getWriter();
   const reader = child.stdout.getReader();
-  let pending = new Uint8Array(0);
+  const frames = new FrameReader();
+  let pending: unknown[] = [];
   return {
     name: "raw child-process pipe echo",
     group: "process",
     baseline: true,
     async once(n) {
       writer.write(encodeFrame(n));
-      while (true) {
-        if (pending.byteLength >= 4) {
-          const length = new DataView(
-            pending.buffer,
-            pending.byteOffset,
-            4,
-          ).getUint32(0, true);
-          if (pending.byteLength >= 4 + length) {
-            const deserializer = new Deserializer(
-              pending.subarray(4, 4 + length),
-            );
-            pending = pending.subarray(4 + length);
-            deserializer.readHeader();
-            return deserializer.readValue() as number;
-          }
-        }
+      while (pending.length === 0) {
         const { value, done } = await reader.read();
         if (done) throw new Error("the echo child exited");
-        if (pending.byteLength === 0) pending = value;
-        else {
-          const joined = new Uint8Array(pending.byteLength + value.byteLength);
-          joined.set(pending);
-          joined.set(value, pending.byteLength);
-          pending = joined;
-        }
+        pending = frames.push(value);
       }
+      return pending.shift() as number;
     },
     async close() {
       await writer.close();
