@@ -60,6 +60,7 @@ import {
 } from "./_open.ts";
 import { SyscallError } from "./_uring.ts";
 import { AioError } from "./aio_error.ts";
+import { SharedEngine } from "./_shared_engine.ts";
 
 // The kernel moves at most this much in one read or write (MAX_RW_COUNT).
 const MAX_RW = 0x7ffff000;
@@ -67,23 +68,8 @@ const CONTEXT_EVENTS = 256;
 const ECANCELED = 125;
 const EAGAIN = 11;
 
-// ---------------------------------------------------------------------------
-// The shared context: created by the first open, destroyed when the last
-// file has closed.
-
-let shared: { context: AioContext; users: number } | undefined;
-
-function acquireContext(): AioContext {
-  shared ??= { context: new AioContext(CONTEXT_EVENTS), users: 0 };
-  shared.users++;
-  return shared.context;
-}
-
-async function releaseContext(context: AioContext): Promise<void> {
-  if (shared?.context !== context || --shared.users > 0) return;
-  shared = undefined;
-  await context.close();
-}
+// The context every file shares (see _shared_engine.ts).
+const contexts = new SharedEngine(() => new AioContext(CONTEXT_EVENTS));
 
 // ---------------------------------------------------------------------------
 // Files.
@@ -212,7 +198,7 @@ class LinuxAioFile implements BackendFile {
       await drained;
     }
     openLibc().close(this.#fd);
-    await releaseContext(this.#context);
+    await contexts.release(this.#context);
   }
 }
 
@@ -247,7 +233,7 @@ async function open(
       lib.fcntl(fd, F_SETFL, lib.fcntl(fd, F_GETFL, 0) & ~O_NONBLOCK);
     }
     try {
-      context = acquireContext();
+      context = contexts.acquire();
     } catch (error) {
       if (!(error instanceof SyscallError)) throw error;
       throw openError(error.errno, file, error.message);

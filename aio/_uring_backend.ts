@@ -69,29 +69,15 @@ import {
 } from "./_open.ts";
 import { Ring, type RingRequest, SyscallError } from "./_uring.ts";
 import { AioError } from "./aio_error.ts";
+import { SharedEngine } from "./_shared_engine.ts";
 
 // The kernel moves at most this much in one read or write (MAX_RW_COUNT);
 // a longer request is a short one, as with pread(2).
 const MAX_RW = 0x7ffff000;
 const RING_ENTRIES = 256;
 
-// ---------------------------------------------------------------------------
-// The shared ring: created by the first open, closed (its wait ended) when the
-// last file has closed.
-
-let shared: { ring: Ring; users: number } | undefined;
-
-function acquireRing(): Ring {
-  shared ??= { ring: new Ring(RING_ENTRIES), users: 0 };
-  shared.users++;
-  return shared.ring;
-}
-
-async function releaseRing(ring: Ring): Promise<void> {
-  if (shared?.ring !== ring || --shared.users > 0) return;
-  shared = undefined;
-  await ring.close();
-}
+// The ring every file shares (see _shared_engine.ts).
+const rings = new SharedEngine(() => new Ring(RING_ENTRIES));
 
 /** Runs one request on the ring; `keep` stays reachable until it ends. */
 function run(
@@ -280,7 +266,7 @@ class UringFile implements BackendFile {
       len: 0,
       opFlags: 0,
     });
-    await releaseRing(this.#ring);
+    await rings.release(this.#ring);
   }
 }
 
@@ -293,7 +279,7 @@ async function open(
   checkPermissions(file, options);
   let ring: Ring;
   try {
-    ring = acquireRing();
+    ring = rings.acquire();
   } catch (error) {
     // EMFILE, ENOMEM (the locked-memory limit before Linux 5.12), ...
     if (!(error instanceof SyscallError)) throw error;
@@ -311,11 +297,11 @@ async function open(
       opFlags: flags,
     }, cpath);
   } catch (error) {
-    await releaseRing(ring);
+    await rings.release(ring);
     throw error;
   }
   if (fd < 0) {
-    await releaseRing(ring);
+    await rings.release(ring);
     // open(2) refuses O_DIRECT with EINVAL where the file system has none.
     if (options.direct && errnoName(-fd) === "EINVAL") throw noDirectIo(file);
     throw openError(-fd, file);
